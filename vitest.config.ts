@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config"
+
+export default defineConfig({
+  test: {
+    include: ["packages/*/test/**/*.test.{ts,tsx}"],
+    coverage: {
+      provider: "v8",
+      include: ["packages/*/src/**"],
+      reporter: ["text", "text-summary"],
+      // The pure core is the contract developers embed: keep it thoroughly exercised.
+      thresholds: { "packages/core/src/**": { lines: 90 } }
+    }
+  }
+})

@@ -7,26 +7,35 @@
 import { Option, Schema } from "effect"
 
 /** What kind of failure an error is, which decides what happens next. */
-export type ErrorClass = "rate_limited" | "transient" | "recipient" | "template" | "account" | "auth"
+export const ErrorClass = Schema.Literals(["rate_limited", "transient", "recipient", "template", "account", "auth"])
+
+/** What kind of failure an error is, which decides what happens next. */
+export type ErrorClass = typeof ErrorClass.Type
 
 /** What an error holds back: one contact, the phone number's sending, the WABA, or the whole app. */
-export type ErrorScope = "contact" | "template" | "phone_number" | "waba" | "app"
+export const ErrorScope = Schema.Literals(["contact", "template", "phone_number", "waba", "app"])
+
+/** What an error holds back: one contact, the phone number's sending, the WABA, or the whole app. */
+export type ErrorScope = typeof ErrorScope.Type
 
 /** A failure, classified: everything the state machine, the retry policy and a person need. */
-export interface ClassifiedError {
-  readonly errorClass: ErrorClass
-  readonly scope: ErrorScope
+export const ClassifiedError = Schema.Struct({
+  errorClass: ErrorClass,
+  scope: ErrorScope,
   /** Meta's numeric code as text ("131026"), or "http_503", "network", "timeout", "malformed_response". */
-  readonly code: string
+  code: Schema.String,
   /** Short human text: Meta's title plus details when present. */
-  readonly text: string
+  text: Schema.String,
   /** Honour at least this wait before the next try (Retry-After, or Meta's advice for the code). */
-  readonly retryAfterMs?: number
+  retryAfterMs: Schema.optionalKey(Schema.Number),
   /** Some codes are retried only a few times whatever the policy says (e.g. 135000: once). */
-  readonly attemptLimit?: number
+  attemptLimit: Schema.optionalKey(Schema.Number),
   /** Meta's trace id, for support tickets. */
-  readonly fbtraceId?: string
-}
+  fbtraceId: Schema.optionalKey(Schema.String)
+})
+
+/** A failure, classified: everything the state machine, the retry policy and a person need. */
+export type ClassifiedError = typeof ClassifiedError.Type
 
 /** One row of the classification table: a Meta code (or range), how it is classified, and why. */
 export interface ErrorCodeEntry {

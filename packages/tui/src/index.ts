@@ -1,0 +1,2 @@
+/** @megaphone/tui — the Ink dashboard. Lands with issue 8. */
+export {}

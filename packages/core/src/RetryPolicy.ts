@@ -5,6 +5,7 @@
  * failed together do not retry together. Randomness comes in as a number in [0, 1): the caller draws it
  * from Effect's Random (seeded in tests), which keeps every schedule reproducible.
  */
+import { Effect, Random } from "effect"
 import type { ClassifiedError } from "./ErrorClass.ts"
 
 /** How many times a contact is tried and how long to wait between tries. */
@@ -85,6 +86,10 @@ export const decide = (policy: RetryPolicy, failed: FailedAttempt): RetryDecisio
     }
   }
 }
+
+/** `decide` with the random number drawn from Effect's `Random` (seed it with `Random.withSeed` for a fixed schedule). */
+export const decideWithRandom = (policy: RetryPolicy, failed: Omit<FailedAttempt, "random">): Effect.Effect<RetryDecision> =>
+  Effect.map(Random.next, (random) => decide(policy, { ...failed, random }))
 
 /**
  * Decide what happens after a lease expired while the contact was `in_progress`: the daemon died or hung

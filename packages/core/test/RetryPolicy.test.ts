@@ -1,3 +1,4 @@
+import { Effect, Random } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { ClassifiedError } from "../src/ErrorClass.ts"
@@ -84,5 +85,17 @@ describe("RetryPolicy.decideUnknownOutcome", () => {
   it("gives up when the attempts are used, and holds for review when configured", () => {
     expect(RetryPolicy.decideUnknownOutcome(policy, 3, now)).toEqual({ _tag: "GiveUp", reason: "attempts_exhausted" })
     expect(RetryPolicy.decideUnknownOutcome({ ...policy, onUnknownOutcome: "hold" }, 1, now)).toEqual({ _tag: "GiveUp", reason: "held_for_review" })
+  })
+})
+
+describe("RetryPolicy.decideWithRandom", () => {
+  const schedule = (seed: number) =>
+    Effect.runSync(Effect.forEach([1, 2], (attempts) =>
+      RetryPolicy.decideWithRandom(policy, { attempts, throttledAttempts: 0, error: transient, now })).pipe(Random.withSeed(seed)))
+
+  it("is deterministic under a seeded Random, and different seeds spread the retries", () => {
+    expect(schedule(42)).toEqual(schedule(42))
+    expect(schedule(42)).not.toEqual(schedule(7))
+    for (const decision of schedule(42)) expect(decision._tag).toBe("RetryAt")
   })
 })

@@ -74,6 +74,21 @@ export interface NormalizeOptions {
 /** The country assumed when none is given: Megaphone's first users are Czech. */
 export const DEFAULT_COUNTRY = "CZ"
 
+/** A default country that libphonenumber does not know (checked where configuration is read). */
+export class UnsupportedCountry extends Schema.TaggedError<UnsupportedCountry>()("UnsupportedCountry", {
+  country: Schema.String
+}) {
+  override get message(): string {
+    return `"${this.country}" is not a country code libphonenumber knows. Use a two-letter ISO 3166 code such as CZ, SK or DE.`
+  }
+}
+
+/** Checks a configured default country (`cz` → `CZ`); `normalize` itself falls back to CZ for an unknown one. */
+export const parseCountry = (code: string): Result.Result<string, UnsupportedCountry> => {
+  const upper = code.trim().toUpperCase()
+  return isSupportedCountry(upper) ? Result.succeed(upper) : Result.fail(new UnsupportedCountry({ country: code }))
+}
+
 // E.164 allows at most 15 digits; anything shorter than 4 cannot be a subscriber number anywhere.
 const MAX_DIGITS = 15
 const MIN_DIGITS = 4

@@ -1,6 +1,6 @@
 import { Result } from "effect"
 import { describe, expect, it } from "vitest"
-import { normalize } from "../src/Phone.ts"
+import { normalize, parseCountry } from "../src/Phone.ts"
 
 const ok = (input: string, options?: Parameters<typeof normalize>[1]) => {
   const result = normalize(input, options)
@@ -113,5 +113,13 @@ describe("Phone.normalize", () => {
     expect(error.message).toContain("fixed line")
     expect(ok("+420 601 123 456", { requireMobile: true }).type).toBe("mobile")
     expect(ok("+1 650 253 0000", { requireMobile: true }).type).toBe("fixed_line_or_mobile")
+  })
+})
+
+describe("parseCountry", () => {
+  it("accepts ISO codes in any case and refuses unknown ones with a fix", () => {
+    expect(Result.getOrThrow(parseCountry(" sk "))).toBe("SK")
+    const refused = parseCountry("XX")
+    expect(Result.isFailure(refused) && refused.failure.message).toMatch(/two-letter ISO 3166 code such as CZ/)
   })
 })

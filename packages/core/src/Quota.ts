@@ -535,12 +535,20 @@ const bindingLimit = (
   return { reason: best[0], readyAt: best[1] === undefined ? undefined : new Date(best[1]) }
 }
 
-/**
- * Which candidates may go now under all three limits — pair spacing, the messaging limit, the number's
- * throughput — with their slots, the updated states, and when capacity frees for the rest. Sends are recorded
- * at their slot, so the 24 h window and the pair spacing start when the message actually leaves.
- */
-export const planSends = (input: PlanInput): SendPlan => {
+/** How the messaging window is counted: from an exact ledger, or from minute buckets in the database. */
+interface MessagingView<S> {
+  /** Whether a recipient is already inside the window (costs nothing). */
+  readonly isCounted: (recipient: string) => boolean
+  /** Unique recipients counted now. */
+  readonly used: number
+  /** The state after recording these sends (recipient, instant). */
+  readonly record: (sends: ReadonlyArray<readonly [string, number]>) => S
+  /** When a new recipient may go next, given the state after recording. */
+  readonly freeAt: (state: S) => Date | undefined
+}
+
+/** Planning shared by the exact and the bucketed messaging window. */
+const planWith = <S>(input: Omit<PlanInput, "messagingLedger">, messaging: MessagingView<S>) => {
   const t = input.now.getTime()
   const spacingMs = input.pairSpacingMs ?? PAIR_SPACING_MS
   const policy = input.backoff ?? defaultBackoff
@@ -549,29 +557,21 @@ export const planSends = (input: PlanInput): SendPlan => {
     input.max ?? Infinity,
     slotsWithin(input.throughputState, input.mps, t, input.horizonMs ?? 1_000, policy)
   )
-  const isCounted = (r: string) => counts(input.messagingLedger.get(r)?.getTime(), t)
-  const decided = admitInOrder(
-    pair.ready,
-    isCounted,
-    activeSentAts(input.messagingLedger, t).length,
-    input.messagingLimit,
-    room
-  )
+  const decided = admitInOrder(pair.ready, messaging.isCounted, messaging.used, input.messagingLimit, room)
   const reservation = reserveSlots(input.throughputState, decided.admitted.length, input.mps, input.now, policy)
   const sends = decided.admitted.map((recipient, i) => ({ recipient, slot: reservation.slots[i] ?? input.now }))
-  const sentAts = sends.map(({ recipient, slot }) => [recipient, slot.getTime()] as const)
-  const messagingLedger = recordSends(input.messagingLedger, sentAts, t)
+  const messagingState = messaging.record(sends.map(({ recipient, slot }) => [recipient, slot.getTime()] as const))
   const pairLastSent = new Map(input.pairLastSent)
   for (const { recipient, slot } of sends) pairLastSent.set(recipient, slot)
 
   const throughputAt = Math.max(t, reservation.state.nextFreeAt.getTime())
   const messagingFull = !hasRoom(decided.used, input.messagingLimit)
-  const messagingAt = messagingFull ? freeAt(activeSentAts(messagingLedger, t), input.messagingLimit, t) : undefined
+  const messagingAt = messagingFull ? messaging.freeAt(messagingState) : undefined
   const pairAt = new Map(pair.waiting.map((w) => [w.recipient, w.readyAt.getTime()]))
   const deferred = [...pair.waiting.map((w) => w.recipient), ...decided.overLimit, ...decided.overRoom].map(
     (recipient): DeferredSend => {
       const constraints: Array<readonly [CapacityReason, number | undefined]> = []
-      if (messagingFull && !isCounted(recipient)) constraints.push(["messaging_limit", messagingAt?.getTime()])
+      if (messagingFull && !messaging.isCounted(recipient)) constraints.push(["messaging_limit", messagingAt?.getTime()])
       const pairReady = pairAt.get(recipient)
       if (pairReady !== undefined) constraints.push(["pair_limit", pairReady])
       constraints.push(["throughput", throughputAt])
@@ -581,11 +581,69 @@ export const planSends = (input: PlanInput): SendPlan => {
   return {
     sends,
     deferred,
-    messagingLedger,
+    messagingState,
     throughputState: reservation.state,
     pairLastSent,
     nextCapacity: earliest(deferred)
   }
+}
+
+/**
+ * Which candidates may go now under all three limits — pair spacing, the messaging limit, the number's
+ * throughput — with their slots, the updated states, and when capacity frees for the rest. Sends are recorded
+ * at their slot, so the 24 h window and the pair spacing start when the message actually leaves.
+ */
+export const planSends = (input: PlanInput): SendPlan => {
+  const t = input.now.getTime()
+  const ledger = input.messagingLedger
+  const { messagingState, ...plan } = planWith(input, {
+    isCounted: (r) => counts(ledger.get(r)?.getTime(), t),
+    used: activeSentAts(ledger, t).length,
+    record: (sends) => recordSends(ledger, sends, t),
+    freeAt: (next) => freeAt(activeSentAts(next, t), input.messagingLimit, t)
+  })
+  return { ...plan, messagingLedger: messagingState }
+}
+
+/** What the database holds for one plan: bucket counts of the quota key and the candidates' ledger rows. */
+export interface BucketedPlanInput extends Omit<PlanInput, "messagingLedger"> {
+  readonly buckets: MinuteBuckets
+  /** Latest send per candidate recipient (rows of other recipients are not needed). */
+  readonly lastSentAt: ReadonlyMap<string, Date>
+}
+
+/** A bucketed plan: like {@link SendPlan}, with buckets and the candidates' ledger rows to write back. */
+export interface BucketedSendPlan extends Omit<SendPlan, "messagingLedger"> {
+  readonly buckets: MinuteBuckets
+  readonly lastSentAt: ReadonlyMap<string, Date>
+}
+
+/**
+ * `planSends` for storage adapters: the messaging window is counted from minute buckets (never low), so a
+ * claim reads a few hundred rows, not the whole ledger. Sends are recorded at their slots.
+ */
+export const planSendsBucketed = (input: BucketedPlanInput): BucketedSendPlan => {
+  const t = input.now.getTime()
+  const { messagingState, ...plan } = planWith(input, {
+    isCounted: (r) => {
+      const previous = input.lastSentAt.get(r)
+      return previous !== undefined && bucketLive(minuteOf(previous), t)
+    },
+    used: countFromBuckets(input.buckets, input.now),
+    record: (sends) => {
+      let buckets = input.buckets
+      const lastSentAt = new Map(input.lastSentAt)
+      for (const [recipient, at] of sends) {
+        const previous = lastSentAt.get(recipient)
+        if (previous !== undefined && previous.getTime() >= at) continue
+        buckets = moveRecipientInBuckets(buckets, previous, new Date(at))
+        lastSentAt.set(recipient, new Date(at))
+      }
+      return { buckets, lastSentAt }
+    },
+    freeAt: (next) => bucketsNextFreeAt(next.buckets, input.messagingLimit, input.now)
+  })
+  return { ...plan, buckets: messagingState.buckets, lastSentAt: messagingState.lastSentAt }
 }
 
 const earliest = (deferred: ReadonlyArray<DeferredSend>): NextCapacity | undefined => {

@@ -196,20 +196,50 @@ describe("throughput", () => {
   })
 })
 
-describe("planSends", () => {
+/** A planner under test, with its own messaging state (an exact ledger, or buckets plus ledger rows). */
+interface Planner<S> {
+  readonly initial: S
+  readonly plan: (state: S, input: Omit<Quota.PlanInput, "messagingLedger">) => { readonly plan: Omit<Quota.SendPlan, "messagingLedger">; readonly state: S }
+}
+
+const exactPlanner: Planner<Quota.MessagingLedger> = {
+  initial: Quota.emptyLedger,
+  plan: (ledger, input) => {
+    const plan = Quota.planSends({ ...input, messagingLedger: ledger })
+    return { plan, state: plan.messagingLedger }
+  }
+}
+
+/** Like a storage adapter: it passes only the candidates' ledger rows, and keeps every row it gets back. */
+const bucketedPlanner: Planner<{ readonly buckets: Quota.MinuteBuckets; readonly rows: ReadonlyMap<string, Date> }> = {
+  initial: { buckets: new Map(), rows: new Map() },
+  plan: (state, input) => {
+    const lastSentAt = new Map(input.candidates.flatMap((r) => {
+      const at = state.rows.get(r)
+      return at === undefined ? [] : [[r, at] as const]
+    }))
+    const plan = Quota.planSendsBucketed({ ...input, buckets: state.buckets, lastSentAt })
+    return { plan, state: { buckets: plan.buckets, rows: new Map([...state.rows, ...plan.lastSentAt]) } }
+  }
+}
+
+describe.each([
+  ["planSends (exact ledger)", exactPlanner as Planner<unknown>],
+  ["planSendsBucketed (minute buckets, as storage does)", bucketedPlanner as Planner<unknown>]
+])("%s", (_name, planner) => {
   it("respects the messaging limit, throughput and pair spacing together, and never plans into the past", () => {
     fc.assert(
       fc.property(schedule, limit, mps, fc.constantFrom(1_000, 6_000), (steps, lim, rate, spacing) => {
         let now = T0
-        let ledger = Quota.emptyLedger
+        let messaging = planner.initial
         let throughput = Quota.initialThroughput
         let pairLastSent: ReadonlyMap<string, Date> = new Map()
         const sends: Array<Send> = []
         for (const s of steps) {
           now += s.gap
           if (s.throttle) throughput = Quota.throttled(throughput, new Date(now))
-          const plan = Quota.planSends({
-            candidates: s.candidates, messagingLedger: ledger, messagingLimit: lim, throughputState: throughput,
+          const { plan, state } = planner.plan(messaging, {
+            candidates: s.candidates, messagingLimit: lim, throughputState: throughput,
             mps: rate, pairLastSent, now: new Date(now), pairSpacingMs: spacing,
             ...(s.max === undefined ? {} : { max: s.max })
           })
@@ -219,7 +249,7 @@ describe("planSends", () => {
           for (const d of plan.deferred) expect(d.readyAt === undefined || d.readyAt.getTime() >= now).toBe(true)
           const readyAts = plan.deferred.flatMap((d) => (d.readyAt === undefined ? [] : [d.readyAt.getTime()]))
           if (plan.nextCapacity?.at !== undefined) expect(plan.nextCapacity.at.getTime()).toBe(Math.min(...readyAts))
-          ledger = plan.messagingLedger
+          messaging = state
           throughput = plan.throughputState
           pairLastSent = plan.pairLastSent
           sends.push(...plan.sends.map((p) => ({ recipient: p.recipient, at: p.slot.getTime() })))
@@ -230,7 +260,9 @@ describe("planSends", () => {
       })
     )
   })
+})
 
+describe("planSends", () => {
   it("never sends to the same recipient twice within the pair spacing", () => {
     const pairStep = fc.record({
       gap: fc.oneof(fc.integer({ min: 0, max: 7_000 }), fc.constantFrom(0, 1, 5_999, 6_000, 6_001)),

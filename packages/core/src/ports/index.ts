@@ -1,3 +1,4 @@
-/** The ports adapters implement. Storage arrives with the storage adapters (issue 4). */
+/** The ports adapters implement: storage, transport, and the clock (Effect's). */
 export * as Clock from "./Clock.ts"
+export * as Storage from "./Storage.ts"
 export * as Transport from "./Transport.ts"

@@ -1,0 +1,406 @@
+/**
+ * The storage port: everything Megaphone keeps, and the operations that must be atomic when several daemons
+ * share one database. Implemented by the in-memory adapter and the PostgreSQL adapter (server or embedded);
+ * one conformance suite holds them to the same behaviour.
+ *
+ * Adapters persist what the core computes: contact progress comes from `ContactState.transition`, quota
+ * decisions from `Quota.planSendsBucketed`. Only the atomicity is theirs.
+ */
+import { Context, type Effect, type Option, Schema } from "effect"
+import type * as Campaign from "../Campaign.ts"
+import type * as ContactState from "../ContactState.ts"
+import type * as Filter from "../Filter.ts"
+import type * as Quota from "../Quota.ts"
+import type * as RetryPolicy from "../RetryPolicy.ts"
+import type * as Template from "../Template.ts"
+
+// ---------------------------------------------------------------------------------------------------------
+// Records
+// ---------------------------------------------------------------------------------------------------------
+
+/** A WhatsApp account: one business phone number in a WABA, with what Meta last reported about it. */
+export interface Account {
+  /** The operator's handle for the account (`megaphone accounts add NAME`). */
+  readonly name: string
+  readonly phoneNumberId: string
+  readonly wabaId: string
+  /** The business portfolio; since Oct 2025 the messaging limit is shared by all its numbers. */
+  readonly portfolioId: string | null
+  /** Name of the environment variable holding the access token — never the token itself. */
+  readonly tokenEnv: string
+  readonly graphUrl: string
+  readonly graphVersion: string
+  readonly displayPhoneNumber: string | null
+  /** Unique recipients per rolling 24 h (from the tier). */
+  readonly messagingLimit: Quota.MessagingLimit
+  readonly messagingTier: string | null
+  readonly qualityRating: string | null
+  /** Messages per second of the number (80 by default, 1,000 when HIGH). */
+  readonly throughputMps: number
+  readonly throughputLevel: string | null
+  readonly nameStatus: string | null
+  readonly status: string | null
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+/** The key whose rolling-24 h window an account's sends count against: its portfolio, or else the number. */
+export const quotaKey = (account: Pick<Account, "portfolioId" | "phoneNumberId">): string =>
+  account.portfolioId !== null ? `portfolio:${account.portfolioId}` : `phone:${account.phoneNumberId}`
+
+/** A template as last synced from a WABA; `deletedAt` is set once Meta no longer lists it. */
+export interface StoredTemplate {
+  readonly wabaId: string
+  readonly template: Template.Template
+  readonly syncedAt: Date
+  readonly deletedAt: Date | null
+}
+
+/** What a template sync changed. */
+export interface TemplateSyncResult {
+  readonly added: number
+  readonly updated: number
+  readonly deleted: number
+}
+
+/** A contact of the directory: a phone number plus named columns (name, email, anything an import brings). */
+export interface DirectoryContact {
+  readonly id: string
+  /** E.164, as normalised on import. */
+  readonly phone: string
+  readonly columns: Readonly<Record<string, string>>
+  readonly createdAt: Date
+  readonly updatedAt: Date
+}
+
+/** A directory contact to import; the phone number is its key. */
+export interface NewDirectoryContact {
+  readonly phone: string
+  readonly columns: Readonly<Record<string, string>>
+}
+
+/** What an import did: rows inserted, existing rows updated (their columns merged), rows skipped. */
+export interface DirectoryImportResult {
+  readonly inserted: number
+  readonly updated: number
+  readonly skipped: number
+}
+
+/** A saved, named filter. */
+export interface SavedFilter {
+  readonly name: string
+  readonly filter: Filter.Filter
+  readonly createdAt: Date
+}
+
+/** A campaign: what it sends, from which account, and where it stands. */
+export interface CampaignRecord {
+  readonly id: string
+  readonly name: string
+  readonly accountName: string
+  readonly templateName: string
+  readonly language: string
+  readonly note: string | null
+  readonly lifecycle: Campaign.CampaignLifecycle
+}
+
+/** A campaign to create (it starts as a draft). */
+export interface NewCampaign {
+  readonly name: string
+  readonly accountName: string
+  readonly templateName: string
+  readonly language: string
+  readonly note: string | null
+}
+
+/** A contact inside a campaign: its frozen parameters and its progress. */
+export interface CampaignContact {
+  readonly id: string
+  readonly campaignId: string
+  /** The phone number as it was given (CSV cell or directory value). */
+  readonly phone: string
+  /** The WhatsApp id sent to (`to`): E.164 digits; empty for an invalid record. */
+  readonly recipient: string
+  /** Template parameters resolved when the contact was added, by variable key; a later edit changes nothing. */
+  readonly parameters: Readonly<Record<string, string>>
+  readonly directoryContactId: string | null
+  readonly progress: ContactState.ContactProgress
+  /** The daemon holding the claim while `in_progress`. */
+  readonly leaseOwner: string | null
+  readonly addedAt: Date
+}
+
+/** A contact to add to a campaign. Without a recipient it is kept as `invalid_record` with `invalid` as reason. */
+export interface NewCampaignContact {
+  readonly phone: string
+  readonly recipient: string | null
+  readonly parameters: Readonly<Record<string, string>>
+  readonly directoryContactId?: string | null
+  readonly invalid?: ContactState.LastError
+}
+
+/** What adding contacts did. A recipient already in the campaign keeps its one row and is reported. */
+export interface AddContactsResult {
+  readonly added: number
+  readonly invalid: number
+  /** Recipients added as `invalid_record` because they are on the suppression list. */
+  readonly suppressed: number
+  readonly alreadyInCampaign: ReadonlyArray<string>
+}
+
+/** Ask for due contacts of one account's running campaigns. */
+export interface ClaimRequest {
+  readonly account: Account
+  readonly limit: number
+  /** How long the claim holds; past it the outcome counts as unknown (see RetryPolicy). */
+  readonly leaseMs: number
+  /** Who claims (daemon id), recorded on the rows. */
+  readonly owner: string
+  readonly now: Date
+  /** Hand out send slots starting within this long (default 1 s). */
+  readonly horizonMs?: number
+}
+
+/** A claimed contact and the instant its send may start (its throughput slot). */
+export interface ClaimedContact {
+  readonly contact: CampaignContact
+  readonly slot: Date
+}
+
+/** What a claim handed out, and when more capacity frees up if limits held contacts back. */
+export interface ClaimResult {
+  readonly claimed: ReadonlyArray<ClaimedContact>
+  readonly nextCapacity: Quota.NextCapacity | undefined
+}
+
+/** The outcome of a send (or of handing a claim back), for one contact. */
+export interface Outcome {
+  readonly contactId: string
+  readonly event: ContactState.ContactEvent
+  /**
+   * True when Meta certainly did not take the message (an error answer, or released before sending): the
+   * quota reservation made by the claim is given back. Never set it for a timeout — the outcome is unknown.
+   */
+  readonly releaseQuota?: boolean
+}
+
+/** A status webhook for one message, matched by wamid or else by the contact id from biz_opaque_callback_data. */
+export interface StatusReport {
+  readonly wamid: string
+  readonly contactId?: string
+  readonly event: Extract<ContactState.ContactEvent, { _tag: "StatusReported" | "FailureReported" }>
+}
+
+/** What applying a batch of outcomes or reports did. */
+export interface ApplyResult {
+  readonly applied: number
+  /** Events the state machine refused (stale, impossible), with its reason: log them, nothing else to do. */
+  readonly refused: ReadonlyArray<{ readonly contactId: string; readonly reason: string }>
+  /** Reports that matched no contact (another system's message, or a deleted campaign). */
+  readonly unmatched: ReadonlyArray<StatusReport>
+}
+
+/** How much of an account's rolling-24 h messaging limit is used. */
+export interface QuotaUsage {
+  readonly quotaKey: string
+  readonly used: number
+  readonly limit: Quota.MessagingLimit
+  readonly remaining: number | "unlimited"
+  readonly nextFreeAt: Date | undefined
+}
+
+/** A recipient who must not be messaged (opted out), and why. */
+export interface Suppression {
+  readonly recipient: string
+  readonly reason: string
+  readonly createdAt: Date
+}
+
+/** One line of the event log: campaign operations and notable state changes, for people and audits. */
+export interface LoggedEvent {
+  readonly id: string
+  readonly campaignId: string | null
+  readonly kind: string
+  readonly message: string
+  readonly data: Readonly<Record<string, unknown>>
+  readonly at: Date
+}
+
+/** A page request: rows after `afterId` (ids ascend), at most `limit`. */
+export interface Page {
+  readonly afterId?: string
+  readonly limit: number
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------------------
+
+/** The database failed (connection lost, constraint broken…): retry later or fix the server. */
+export class StorageError extends Schema.TaggedError<StorageError>()("StorageError", {
+  operation: Schema.String,
+  message: Schema.String
+}) {}
+
+/** The named thing does not exist. */
+export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
+  entity: Schema.String,
+  key: Schema.String
+}) {
+  override get message(): string {
+    return `No ${this.entity} "${this.key}".`
+  }
+}
+
+/** The thing exists already, or changed under us (another daemon or operator was first). */
+export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", {
+  entity: Schema.String,
+  key: Schema.String,
+  message: Schema.String
+}) {}
+
+// ---------------------------------------------------------------------------------------------------------
+// The service
+// ---------------------------------------------------------------------------------------------------------
+
+type Op<A, E = never> = Effect.Effect<A, StorageError | E>
+
+/**
+ * Everything Megaphone keeps.
+ *
+ * Shared rules every adapter follows (the conformance suite checks them):
+ * - Ids are decimal integers as strings, increasing in insertion order; pages ascend by id.
+ * - Names and lists sort by JavaScript code-unit order (PostgreSQL: `COLLATE "C"`).
+ * - A contact is due when `initial`, or `retry_scheduled` with `nextAttemptAt <= now`; claims take due
+ *   contacts in order of (`nextAttemptAt` or else `addedAt`, id).
+ */
+export interface StorageShape {
+  // Accounts
+  /** Create or replace an account by name. */
+  readonly saveAccount: (account: Account) => Op<Account>
+  readonly getAccount: (name: string) => Op<Option.Option<Account>>
+  /** Every account by name. */
+  readonly listAccounts: () => Op<ReadonlyArray<Account>>
+
+  // Templates
+  /**
+   * Replace a WABA's templates (keyed by name + language) with what Meta lists now: new ones are added,
+   * listed ones updated (and undeleted), ones no longer listed get `deletedAt = now` (counted once).
+   */
+  readonly syncTemplates: (wabaId: string, templates: ReadonlyArray<Template.Template>, now: Date) => Op<TemplateSyncResult>
+  /** Every template, deleted ones included, by WABA, name and language. */
+  readonly listTemplates: (wabaId?: string) => Op<ReadonlyArray<StoredTemplate>>
+
+  // Directory
+  /**
+   * Import contacts keyed by phone. An existing phone is updated — its columns merged, the import's non-empty
+   * values winning (an empty cell never erases a value) — or skipped. A phone repeated inside one batch is
+   * handled as if imported again right after.
+   */
+  readonly importDirectory: (
+    contacts: ReadonlyArray<NewDirectoryContact>,
+    onDuplicate: "update" | "skip",
+    now: Date
+  ) => Op<DirectoryImportResult>
+  /**
+   * Directory contacts matching a filter (all without one), by ascending id. The filter sees the contact's
+   * columns plus `phone` (a column named `phone` wins over the contact's phone number), exactly as
+   * `Filter.evaluate(filter, { phone, ...columns })` does.
+   */
+  readonly listDirectory: (filter: Filter.Filter | undefined, page: Page) => Op<ReadonlyArray<DirectoryContact>>
+  /** Every column name used in the directory's columns (not `phone` itself unless imported as a column), sorted. */
+  readonly directoryColumns: () => Op<ReadonlyArray<string>>
+
+  // Filters
+  /** Save a new filter; an existing name is a Conflict. */
+  readonly createFilter: (name: string, filter: Filter.Filter, now: Date) => Op<SavedFilter, Conflict>
+  readonly getFilter: (name: string) => Op<Option.Option<SavedFilter>>
+  readonly listFilters: () => Op<ReadonlyArray<SavedFilter>>
+  readonly deleteFilter: (name: string) => Op<void, NotFound>
+
+  // Campaigns
+  /** A new campaign in `draft` (`Campaign.draft(now)`). */
+  readonly createCampaign: (campaign: NewCampaign, now: Date) => Op<CampaignRecord>
+  readonly getCampaign: (id: string) => Op<Option.Option<CampaignRecord>>
+  /** Every campaign by id. */
+  readonly listCampaigns: () => Op<ReadonlyArray<CampaignRecord>>
+  /**
+   * Store the lifecycle computed by `Campaign` if the campaign is still in `expected` state; otherwise
+   * Conflict (someone else changed it first) — re-read and decide again.
+   */
+  readonly updateCampaignLifecycle: (
+    id: string,
+    expected: Campaign.CampaignStateId,
+    next: Campaign.CampaignLifecycle
+  ) => Op<CampaignRecord, NotFound | Conflict>
+  /** How many contacts of the campaign are in each state (every state present, zeros included). */
+  readonly campaignCounts: (id: string) => Op<Campaign.ContactCounts>
+
+  // Campaign contacts
+  /**
+   * Add contacts with `ContactState.initial(now)`, idempotent per (campaign, recipient) — per (campaign,
+   * phone) for contacts without a recipient. Without a recipient a contact is kept as `invalid_record` with
+   * its `invalid` reason (default code `invalid_phone`); a suppressed recipient is kept as `invalid_record`
+   * with code `opted_out`. `added` counts every new row, `invalid` and `suppressed` those two kinds among them.
+   */
+  readonly addCampaignContacts: (
+    campaignId: string,
+    contacts: ReadonlyArray<NewCampaignContact>,
+    now: Date
+  ) => Op<AddContactsResult, NotFound>
+  /** Contacts of a campaign, optionally in one state, by ascending id. */
+  readonly listCampaignContacts: (
+    campaignId: string,
+    state: ContactState.ContactStateId | undefined,
+    page: Page
+  ) => Op<ReadonlyArray<CampaignContact>>
+  readonly getCampaignContact: (id: string) => Op<Option.Option<CampaignContact>>
+
+  // Dispatch
+  /**
+   * Claim due contacts (initial, or retries whose time has come) of the account's running campaigns, moving
+   * them to `in_progress` with a lease, and reserve their quota — pair spacing, the rolling-24 h window of
+   * the account's quota key, the number's throughput slots — in the same atomic step, so daemons sharing the
+   * database never exceed a limit together and never claim a contact twice.
+   */
+  readonly claim: (request: ClaimRequest) => Op<ClaimResult>
+  /**
+   * Apply send outcomes (via `ContactState.transition`) in one batch, in the given order. Outcomes with
+   * `releaseQuota` give back what the claim reserved in the 24 h window (the recipient's previous send time
+   * is restored) unless a later claim has sent to that recipient since.
+   */
+  readonly recordOutcomes: (outcomes: ReadonlyArray<Outcome>, now: Date) => Op<ApplyResult>
+  /**
+   * Apply status webhooks in one batch, in the given order: matched by wamid, else by `contactId`;
+   * forward-only and idempotent through `ContactState.transition`, safe under concurrent writers.
+   */
+  readonly applyStatuses: (reports: ReadonlyArray<StatusReport>, now: Date) => Op<ApplyResult>
+  /**
+   * Contacts whose lease expired while `in_progress` (their daemon died) get `LeaseExpired` with
+   * `RetryPolicy.decideUnknownOutcome`. Their quota reservation is kept: a resend is free in the window.
+   */
+  readonly reclaimExpiredLeases: (now: Date, policy: RetryPolicy.RetryPolicy) => Op<number>
+  /** `Cancelled` for every pending contact of the campaign (it was stopped); returns how many changed. */
+  readonly cancelPending: (campaignId: string, now: Date) => Op<number>
+  /** After a 130429 for this number: slow its throughput (see `Quota.throttled`). */
+  readonly throttleNumber: (phoneNumberId: string, now: Date) => Op<void>
+  /** The rolling-24 h usage of the account's quota key (counted from the minute buckets, never low). */
+  readonly quotaUsage: (account: Account, now: Date) => Op<QuotaUsage>
+
+  // Suppression list
+  /** Add recipients to the suppression list (existing ones keep their reason); returns how many were new. */
+  readonly suppress: (entries: ReadonlyArray<{ readonly recipient: string; readonly reason: string }>, now: Date) => Op<number>
+  /** Remove a recipient from the suppression list; false when it was not there. */
+  readonly unsuppress: (recipient: string) => Op<boolean>
+  /** The suppression list by recipient. */
+  readonly listSuppressions: () => Op<ReadonlyArray<Suppression>>
+
+  // Event log
+  /** Append to the event log. */
+  readonly appendEvents: (events: ReadonlyArray<Omit<LoggedEvent, "id">>) => Op<void>
+  /** Events of one campaign (or all), by ascending id. */
+  readonly listEvents: (campaignId: string | undefined, page: Page) => Op<ReadonlyArray<LoggedEvent>>
+}
+
+/** The storage service: provide the in-memory or the PostgreSQL adapter's Layer. */
+export class Storage extends Context.Service<Storage, StorageShape>()("megaphone/Storage") {}

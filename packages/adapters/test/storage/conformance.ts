@@ -1,0 +1,562 @@
+/**
+ * The storage conformance suite: every adapter of the Storage port passes exactly these tests.
+ *
+ *   storageConformance("memory", () => MemoryStorage.layer)
+ *
+ * `makeLayer` is called once per test and must give a fresh, empty storage.
+ */
+import { Campaign, ContactState, Filter, Ports, RetryPolicy, Template } from "@megaphone/core"
+import { Effect, Layer, Option, Result } from "effect"
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+
+type Storage = Ports.Storage.StorageShape
+type Account = Ports.Storage.Account
+
+const T0 = new Date("2026-11-26T10:00:00.000Z")
+const at = (ms: number) => new Date(T0.getTime() + ms)
+const SECOND = 1000
+const DAY = 24 * 3600 * SECOND
+
+/** An account with room to send; override what a test needs. */
+export const account = (name: string, overrides: Partial<Account> = {}): Account => ({
+  name,
+  phoneNumberId: `pn-${name}`,
+  wabaId: "waba-1",
+  portfolioId: null,
+  tokenEnv: "MEGAPHONE_ACCESS_TOKEN",
+  graphUrl: "http://127.0.0.1:8789",
+  graphVersion: "v23.0",
+  displayPhoneNumber: "+420 601 000 000",
+  messagingLimit: 10_000,
+  messagingTier: "TIER_10K",
+  qualityRating: "GREEN",
+  throughputMps: 1000,
+  throughputLevel: "HIGH",
+  nameStatus: "APPROVED",
+  status: "CONNECTED",
+  createdAt: T0,
+  updatedAt: T0,
+  ...overrides
+})
+
+const orderDone = Result.getOrThrow(Template.decode({
+  id: "1689556908129832",
+  name: "order_done",
+  language: "cs",
+  status: "APPROVED",
+  category: "UTILITY",
+  components: [{ type: "BODY", text: "Dobrý den, {{1}} {{2}}, vaše objednávka č. {{3}} byla vyřízena." }]
+}))
+
+/** A recipient (wa_id) numbered n. */
+const recipient = (n: number) => `420601${String(n).padStart(6, "0")}`
+const newContact = (n: number): Ports.Storage.NewCampaignContact => ({
+  phone: `+${recipient(n)}`,
+  recipient: recipient(n),
+  parameters: { "1": "pane", "2": `Novák ${n}`, "3": `2024-${n}` }
+})
+
+/** Create a campaign on the account and set it running. */
+const runningCampaign = (storage: Storage, accountName: string, name = "campaign") =>
+  Effect.gen(function*() {
+    const created = yield* storage.createCampaign(
+      { name, accountName, templateName: "order_done", language: "cs", note: null },
+      T0
+    )
+    const counts = { ...Campaign.emptyCounts, initial: 1 }
+    const running = Result.getOrThrow(Campaign.start(created.lifecycle, counts, T0))
+    return yield* storage.updateCampaignLifecycle(created.id, "draft", running)
+  })
+
+const stateOf = (storage: Storage, id: string) =>
+  Effect.map(storage.getCampaignContact(id), (c) => Option.getOrThrow(c).progress.state)
+
+/** Registers the suite for one adapter; `makeLayer` gives a fresh, empty storage each call. */
+export const storageConformance = (
+  name: string,
+  makeLayer: () => Layer.Layer<Ports.Storage.Storage, unknown>,
+  options: { readonly timeoutMs?: number } = {}
+): void => {
+  const timeout = options.timeoutMs ?? 30_000
+  const run = <A, E>(body: (storage: Storage) => Effect.Effect<A, E>): Promise<A> =>
+    Effect.runPromise(
+      Effect.gen(function*() {
+        const storage = yield* Ports.Storage.Storage
+        return yield* body(storage)
+      }).pipe(Effect.provide(makeLayer()), Effect.scoped) as Effect.Effect<A, never>
+    )
+  const test = (title: string, body: (storage: Storage) => Effect.Effect<unknown, unknown>) =>
+    it(title, () => run(body), timeout)
+
+  describe(`Storage conformance: ${name}`, () => {
+    describe("accounts", () => {
+      test("save, get, list; saving again replaces but keeps createdAt", (s) =>
+        Effect.gen(function*() {
+          yield* s.saveAccount(account("b"))
+          yield* s.saveAccount(account("a", { portfolioId: "pf-1", messagingLimit: "unlimited" }))
+          yield* s.saveAccount(account("b", { qualityRating: "RED", createdAt: at(5000), updatedAt: at(5000) }))
+          expect((yield* s.listAccounts()).map((a) => a.name)).toEqual(["a", "b"])
+          const b = Option.getOrThrow(yield* s.getAccount("b"))
+          expect(b.qualityRating).toBe("RED")
+          expect(b.createdAt).toEqual(T0)
+          expect(b.updatedAt).toEqual(at(5000))
+          expect(Option.getOrThrow(yield* s.getAccount("a"))).toEqual(account("a", { portfolioId: "pf-1", messagingLimit: "unlimited" }))
+          expect(Option.isNone(yield* s.getAccount("nobody"))).toBe(true)
+        }))
+    })
+
+    describe("templates", () => {
+      test("sync adds, updates, marks missing ones deleted once, and undeletes when listed again", (s) =>
+        Effect.gen(function*() {
+          const en = { ...orderDone, language: "en" }
+          expect(yield* s.syncTemplates("waba-1", [orderDone, en], T0)).toEqual({ added: 2, updated: 0, deleted: 0 })
+          expect(yield* s.syncTemplates("waba-1", [{ ...orderDone, status: "PAUSED" }], at(1000))).toEqual({ added: 0, updated: 1, deleted: 1 })
+          expect(yield* s.syncTemplates("waba-1", [orderDone], at(2000))).toEqual({ added: 0, updated: 1, deleted: 0 })
+          yield* s.syncTemplates("waba-2", [orderDone], at(2000))
+          const listed = yield* s.listTemplates("waba-1")
+          expect(listed.map((t) => [t.template.name, t.template.language, t.deletedAt])).toEqual([
+            ["order_done", "cs", null],
+            ["order_done", "en", at(1000)]
+          ])
+          expect(listed[0]?.syncedAt).toEqual(at(2000))
+          expect(listed[0]?.template).toEqual(orderDone)
+          expect((yield* s.listTemplates()).length).toBe(3)
+          expect(yield* s.syncTemplates("waba-1", [orderDone, en], at(3000))).toEqual({ added: 0, updated: 2, deleted: 0 })
+          expect((yield* s.listTemplates("waba-1")).every((t) => t.deletedAt === null)).toBe(true)
+        }))
+    })
+
+    describe("directory and filters", () => {
+      test("import inserts, merges non-empty values on update, skips on skip", (s) =>
+        Effect.gen(function*() {
+          const first = yield* s.importDirectory([
+            { phone: "+420601000001", columns: { name: "Anna", city: "Praha" } },
+            { phone: "+420601000002", columns: { name: "Petr", city: "Brno" } }
+          ], "update", T0)
+          expect(first).toEqual({ inserted: 2, updated: 0, skipped: 0 })
+          const second = yield* s.importDirectory([
+            { phone: "+420601000001", columns: { city: "", email: "anna@example.cz" } },
+            { phone: "+420601000003", columns: { name: "Eva" } }
+          ], "update", at(1000))
+          expect(second).toEqual({ inserted: 1, updated: 1, skipped: 0 })
+          const third = yield* s.importDirectory([{ phone: "+420601000002", columns: { city: "Ostrava" } }], "skip", at(2000))
+          expect(third).toEqual({ inserted: 0, updated: 0, skipped: 1 })
+          const all = yield* s.listDirectory(undefined, { limit: 100 })
+          expect(all.map((c) => [c.phone, c.columns])).toEqual([
+            ["+420601000001", { name: "Anna", city: "Praha", email: "anna@example.cz" }],
+            ["+420601000002", { name: "Petr", city: "Brno" }],
+            ["+420601000003", { name: "Eva" }]
+          ])
+          expect(all[0]?.createdAt).toEqual(T0)
+          expect(all[0]?.updatedAt).toEqual(at(1000))
+          expect(yield* s.directoryColumns()).toEqual(["city", "email", "name"])
+        }))
+
+      test("a phone repeated inside one batch is handled as imported again right after", (s) =>
+        Effect.gen(function*() {
+          const result = yield* s.importDirectory([
+            { phone: "+420601000001", columns: { name: "Anna" } },
+            { phone: "+420601000001", columns: { city: "Praha" } }
+          ], "update", T0)
+          expect(result).toEqual({ inserted: 1, updated: 1, skipped: 0 })
+          expect((yield* s.listDirectory(undefined, { limit: 10 }))[0]?.columns).toEqual({ name: "Anna", city: "Praha" })
+        }))
+
+      test("list by filter and page, with the evaluator's semantics", (s) =>
+        Effect.gen(function*() {
+          yield* s.importDirectory(Array.from({ length: 30 }, (_, i) => ({
+            phone: `+4206010000${String(i).padStart(2, "0")}`,
+            columns: { city: i % 3 === 0 ? "Praha" : "Brno", orders: String(i) }
+          })), "update", T0)
+          const filter = Result.getOrThrow(Filter.parse(`city = "Praha" and orders >= 9`))
+          const page1 = yield* s.listDirectory(filter, { limit: 3 })
+          expect(page1.map((c) => c.columns["orders"])).toEqual(["9", "12", "15"])
+          const page2 = yield* s.listDirectory(filter, { limit: 3, afterId: page1[2]?.id ?? "" })
+          expect(page2.map((c) => c.columns["orders"])).toEqual(["18", "21", "24"])
+          const byPhone = Result.getOrThrow(Filter.parse(`phone starts with "+42060100001"`))
+          expect((yield* s.listDirectory(byPhone, { limit: 100 })).length).toBe(10)
+        }))
+
+      test("filters: create, conflict on a taken name, get, list, delete, not found", (s) =>
+        Effect.gen(function*() {
+          const praha = Filter.equals("city", "Praha")
+          const saved = yield* s.createFilter("praha", praha, T0)
+          expect(saved).toEqual({ name: "praha", filter: praha, createdAt: T0 })
+          yield* s.createFilter("brno", Filter.equals("city", "Brno"), T0)
+          const taken = yield* Effect.flip(s.createFilter("praha", Filter.empty("city"), T0))
+          expect(taken._tag).toBe("Conflict")
+          expect(Option.getOrThrow(yield* s.getFilter("praha")).filter).toEqual(praha)
+          expect((yield* s.listFilters()).map((f) => f.name)).toEqual(["brno", "praha"])
+          yield* s.deleteFilter("brno")
+          expect(Option.isNone(yield* s.getFilter("brno"))).toBe(true)
+          expect((yield* Effect.flip(s.deleteFilter("brno")))._tag).toBe("NotFound")
+        }))
+    })
+
+    describe("campaigns", () => {
+      test("create as draft, get, list; lifecycle is a compare-and-set on the state", (s) =>
+        Effect.gen(function*() {
+          const c = yield* s.createCampaign({ name: "Jaro", accountName: "a", templateName: "order_done", language: "cs", note: "poznámka" }, T0)
+          expect(c.lifecycle).toEqual(Campaign.draft(T0))
+          expect(c.note).toBe("poznámka")
+          expect(Option.getOrThrow(yield* s.getCampaign(c.id))).toEqual(c)
+          const running = Result.getOrThrow(Campaign.start(c.lifecycle, { ...Campaign.emptyCounts, initial: 1 }, at(1000)))
+          const updated = yield* s.updateCampaignLifecycle(c.id, "draft", running)
+          expect(updated.lifecycle).toEqual(running)
+          const stale = yield* Effect.flip(s.updateCampaignLifecycle(c.id, "draft", running))
+          expect(stale._tag).toBe("Conflict")
+          const paused = Result.getOrThrow(Campaign.systemPause(running, { _tag: "System", kind: "template_unusable", explanation: "paused by Meta", code: "132015" }, at(2000)))
+          expect((yield* s.updateCampaignLifecycle(c.id, "running", paused)).lifecycle.pauseReason).toEqual(paused.pauseReason)
+          expect((yield* Effect.flip(s.updateCampaignLifecycle("999999", "draft", running)))._tag).toBe("NotFound")
+          const other = yield* s.createCampaign({ name: "Léto", accountName: "a", templateName: "order_done", language: "cs", note: null }, T0)
+          expect((yield* s.listCampaigns()).map((x) => x.id)).toEqual([c.id, other.id])
+          expect(Option.isNone(yield* s.getCampaign("999999"))).toBe(true)
+        }))
+
+      test("add contacts: idempotent per recipient, invalid and suppressed kept as invalid_record, counts", (s) =>
+        Effect.gen(function*() {
+          const c = yield* s.createCampaign({ name: "c", accountName: "a", templateName: "order_done", language: "cs", note: null }, T0)
+          yield* s.suppress([{ recipient: recipient(3), reason: "replied STOP" }], T0)
+          const result = yield* s.addCampaignContacts(c.id, [
+            newContact(1),
+            newContact(2),
+            newContact(1),
+            newContact(3),
+            { phone: "12ab", recipient: null, parameters: {}, invalid: { code: "invalid_phone", text: "contains letters" } },
+            { phone: "12ab", recipient: null, parameters: {} }
+          ], at(1000))
+          expect(result).toEqual({ added: 4, invalid: 1, suppressed: 1, alreadyInCampaign: [recipient(1), "12ab"] })
+          const again = yield* s.addCampaignContacts(c.id, [newContact(2), newContact(4)], at(2000))
+          expect(again).toEqual({ added: 1, invalid: 0, suppressed: 0, alreadyInCampaign: [recipient(2)] })
+          expect(yield* s.campaignCounts(c.id)).toEqual({ ...Campaign.emptyCounts, initial: 3, invalid_record: 2 })
+          const invalid = yield* s.listCampaignContacts(c.id, "invalid_record", { limit: 10 })
+          expect(invalid.map((x) => [x.phone, x.progress.lastError?.code])).toEqual([[`+${recipient(3)}`, "opted_out"], ["12ab", "invalid_phone"]])
+          const first = (yield* s.listCampaignContacts(c.id, undefined, { limit: 1 }))[0]
+          expect(first).toMatchObject({ campaignId: c.id, phone: `+${recipient(1)}`, recipient: recipient(1), parameters: newContact(1).parameters, directoryContactId: null, leaseOwner: null, addedAt: at(1000) })
+          expect(first?.progress).toEqual(ContactState.initial(at(1000)))
+          const rest = yield* s.listCampaignContacts(c.id, undefined, { limit: 10, afterId: first?.id ?? "" })
+          expect(rest.length).toBe(4)
+          expect((yield* Effect.flip(s.addCampaignContacts("999999", [newContact(1)], T0)))._tag).toBe("NotFound")
+        }))
+    })
+
+    describe("claims", () => {
+      test("claim takes due contacts of running campaigns on that account only, with a lease and slots", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(account("a"))
+          yield* s.saveAccount(account("b"))
+          const running = yield* runningCampaign(s, "a")
+          const draft = yield* s.createCampaign({ name: "draft", accountName: "a", templateName: "order_done", language: "cs", note: null }, T0)
+          const otherAccount = yield* runningCampaign(s, "b")
+          yield* s.addCampaignContacts(running.id, [newContact(1), newContact(2)], T0)
+          yield* s.addCampaignContacts(draft.id, [newContact(3)], T0)
+          yield* s.addCampaignContacts(otherAccount.id, [newContact(4)], T0)
+          const result = yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "daemon-1", now: at(SECOND) })
+          expect(result.claimed.map((c) => c.contact.recipient)).toEqual([recipient(1), recipient(2)])
+          for (const { contact, slot } of result.claimed) {
+            expect(contact.progress.state).toBe("in_progress")
+            expect(contact.progress.attempts).toBe(1)
+            expect(contact.leaseOwner).toBe("daemon-1")
+            expect(slot.getTime()).toBeGreaterThanOrEqual(at(SECOND).getTime())
+            expect(contact.progress.leaseExpiresAt).toEqual(new Date(slot.getTime() + 60 * SECOND))
+          }
+          expect((yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "daemon-2", now: at(2 * SECOND) })).claimed).toEqual([])
+          expect(yield* s.campaignCounts(running.id)).toEqual({ ...Campaign.emptyCounts, in_progress: 2 })
+        }))
+
+      test("retries are claimed only when due, in due order", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(account("a"))
+          const c = yield* runningCampaign(s, "a")
+          yield* s.addCampaignContacts(c.id, [newContact(1), newContact(2)], T0)
+          const claimed = (yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(SECOND) })).claimed
+          const error = { errorClass: "transient", scope: "contact", code: "131000", text: "Something went wrong" } as const
+          const outcomes = claimed.map(({ contact }, i) => ({
+            contactId: contact.id,
+            event: { _tag: "AttemptFailed", error, decision: { _tag: "RetryAt", at: at((i === 0 ? 60 : 30) * SECOND), countsAsAttempt: true } } as const
+          }))
+          expect((yield* s.recordOutcomes(outcomes, at(2 * SECOND))).applied).toBe(2)
+          expect((yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(29 * SECOND) })).claimed).toEqual([])
+          const late = yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(61 * SECOND) })
+          expect(late.claimed.map((x) => [x.contact.recipient, x.contact.progress.attempts])).toEqual([[recipient(2), 2], [recipient(1), 2]])
+        }))
+
+      test("the messaging limit holds across claims; recipients already in the window cost nothing", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(account("a", { messagingLimit: 2 }))
+          const first = yield* runningCampaign(s, "a", "first")
+          yield* s.addCampaignContacts(first.id, [newContact(1), newContact(2), newContact(3)], T0)
+          const claim1 = yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(SECOND) })
+          expect(claim1.claimed.map((c) => c.contact.recipient)).toEqual([recipient(1), recipient(2)])
+          expect(claim1.nextCapacity?.reason).toBe("messaging_limit")
+          const usage = yield* s.quotaUsage(a, at(2 * SECOND))
+          expect(usage).toMatchObject({ quotaKey: "phone:pn-a", used: 2, limit: 2, remaining: 0 })
+          expect(usage.nextFreeAt!.getTime()).toBeGreaterThanOrEqual(at(SECOND).getTime() + DAY)
+          // Recipient 1 again, in another campaign, 10 minutes later: already in the window, so free.
+          const second = yield* runningCampaign(s, "a", "second")
+          yield* s.addCampaignContacts(second.id, [newContact(1), newContact(4)], T0)
+          const claim2 = yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(600 * SECOND) })
+          expect(claim2.claimed.map((c) => c.contact.recipient)).toEqual([recipient(1)])
+          // A day later the window has moved on.
+          const claim3 = yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(DAY + 700 * SECOND) })
+          expect(claim3.claimed.map((c) => c.contact.recipient)).toEqual([recipient(3), recipient(4)])
+        }))
+
+      test("accounts of one portfolio share the messaging limit", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(account("a", { portfolioId: "pf", messagingLimit: 1 }))
+          const b = yield* s.saveAccount(account("b", { portfolioId: "pf", messagingLimit: 1 }))
+          const ca = yield* runningCampaign(s, "a")
+          const cb = yield* runningCampaign(s, "b")
+          yield* s.addCampaignContacts(ca.id, [newContact(1)], T0)
+          yield* s.addCampaignContacts(cb.id, [newContact(2)], T0)
+          expect((yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(SECOND) })).claimed.length).toBe(1)
+          const blocked = yield* s.claim({ account: b, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(SECOND) })
+          expect(blocked.claimed).toEqual([])
+          expect(blocked.nextCapacity?.reason).toBe("messaging_limit")
+        }))
+
+      test("the pair limit spaces sends to the same recipient from one number", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(account("a"))
+          const c1 = yield* runningCampaign(s, "a", "one")
+          const c2 = yield* runningCampaign(s, "a", "two")
+          yield* s.addCampaignContacts(c1.id, [newContact(1)], T0)
+          yield* s.addCampaignContacts(c2.id, [newContact(1)], T0)
+          expect((yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(SECOND) })).claimed.length).toBe(1)
+          const soon = yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(3 * SECOND) })
+          expect(soon.claimed).toEqual([])
+          expect(soon.nextCapacity?.reason).toBe("pair_limit")
+          expect((yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(8 * SECOND) })).claimed.length).toBe(1)
+        }))
+
+      test("throughput: slots are 1/mps apart, a claim hands out one horizon's worth, and 130429 slows the number", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(account("a", { throughputMps: 5 }))
+          const c = yield* runningCampaign(s, "a")
+          yield* s.addCampaignContacts(c.id, Array.from({ length: 20 }, (_, i) => newContact(i)), T0)
+          const first = yield* s.claim({ account: a, limit: 100, leaseMs: 60 * SECOND, owner: "d", now: at(SECOND) })
+          expect(first.claimed.map((x) => x.slot.getTime() - at(SECOND).getTime())).toEqual([0, 200, 400, 600, 800])
+          expect(first.nextCapacity?.reason).toBe("throughput")
+          yield* s.throttleNumber(a.phoneNumberId, at(2 * SECOND))
+          const slowed = yield* s.claim({ account: a, limit: 100, leaseMs: 60 * SECOND, owner: "d", now: at(5 * SECOND), horizonMs: 2 * SECOND })
+          expect(slowed.claimed.length).toBeGreaterThan(0)
+          expect(slowed.claimed.length).toBeLessThan(10)
+        }))
+
+      test("a released reservation gives the window slot back; a timeout keeps it", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(account("a", { messagingLimit: 1 }))
+          const c = yield* runningCampaign(s, "a")
+          yield* s.addCampaignContacts(c.id, [newContact(1), newContact(2)], T0)
+          const [claimed] = (yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(SECOND) })).claimed
+          const error = { errorClass: "template", scope: "template", code: "132015", text: "Template paused" } as const
+          yield* s.recordOutcomes([{ contactId: claimed!.contact.id, event: { _tag: "AttemptFailed", error, decision: { _tag: "Release" } }, releaseQuota: true }], at(2 * SECOND))
+          expect((yield* s.quotaUsage(a, at(3 * SECOND))).used).toBe(0)
+          expect(yield* stateOf(s, claimed!.contact.id)).toBe("retry_scheduled")
+          const again = (yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(10 * SECOND) })).claimed
+          expect(again.length).toBe(1)
+          const timeout = { errorClass: "transient", scope: "contact", code: "timeout", text: "timed out; outcome unknown" } as const
+          yield* s.recordOutcomes([{ contactId: again[0]!.contact.id, event: { _tag: "AttemptFailed", error: timeout, decision: { _tag: "RetryAt", at: at(100 * SECOND), countsAsAttempt: true } } }], at(11 * SECOND))
+          expect((yield* s.quotaUsage(a, at(12 * SECOND))).used).toBe(1)
+        }))
+    })
+
+    describe("outcomes and webhooks", () => {
+      const claimOne = (s: Storage, n = 1) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(account("a"))
+          const c = yield* runningCampaign(s, "a")
+          yield* s.addCampaignContacts(c.id, Array.from({ length: n }, (_, i) => newContact(i + 1)), T0)
+          const claimed = (yield* s.claim({ account: a, limit: n, leaseMs: 60 * SECOND, owner: "d", now: at(SECOND), horizonMs: 60 * SECOND })).claimed
+          return { campaign: c, contacts: claimed.map((x) => x.contact) }
+        })
+
+      test("accepted → sent with wamid; refused events are reported, not applied", (s) =>
+        Effect.gen(function*() {
+          const { campaign, contacts } = yield* claimOne(s, 2)
+          const [one, two] = contacts
+          const result = yield* s.recordOutcomes([
+            { contactId: one!.id, event: { _tag: "Accepted", wamid: "wamid.1", waId: recipient(1) } },
+            { contactId: two!.id, event: { _tag: "Claimed", leaseExpiresAt: at(100 * SECOND) } },
+            { contactId: "999999", event: { _tag: "Released" } }
+          ], at(2 * SECOND))
+          expect(result.applied).toBe(1)
+          expect(result.refused.map((r) => r.contactId)).toEqual([two!.id, "999999"])
+          const stored = Option.getOrThrow(yield* s.getCampaignContact(one!.id))
+          expect(stored.progress).toMatchObject({ state: "sent", wamid: "wamid.1", waId: recipient(1), leaseExpiresAt: null })
+          expect(stored.leaseOwner).toBeNull()
+          expect(yield* s.campaignCounts(campaign.id)).toEqual({ ...Campaign.emptyCounts, sent: 1, in_progress: 1 })
+        }))
+
+      test("statuses match by wamid, else by contact id; unknown ones are unmatched", (s) =>
+        Effect.gen(function*() {
+          const { contacts } = yield* claimOne(s, 2)
+          yield* s.recordOutcomes([{ contactId: contacts[0]!.id, event: { _tag: "Accepted", wamid: "wamid.1", waId: null } }], at(2 * SECOND))
+          const delivered = { _tag: "StatusReported", status: "delivered", at: at(5 * SECOND), wamid: "wamid.1" } as const
+          const sentByCallback = { _tag: "StatusReported", status: "sent", at: at(4 * SECOND), wamid: "wamid.2" } as const
+          const stray = { wamid: "wamid.other", event: { ...delivered, wamid: "wamid.other" } }
+          const result = yield* s.applyStatuses([
+            { wamid: "wamid.1", event: delivered },
+            { wamid: "wamid.2", contactId: contacts[1]!.id, event: sentByCallback },
+            stray
+          ], at(6 * SECOND))
+          expect(result.applied).toBe(2)
+          expect(result.unmatched).toEqual([stray])
+          expect(yield* stateOf(s, contacts[0]!.id)).toBe("delivered")
+          const second = Option.getOrThrow(yield* s.getCampaignContact(contacts[1]!.id))
+          expect(second.progress).toMatchObject({ state: "sent", wamid: "wamid.2" })
+          // Now known by its wamid.
+          yield* s.applyStatuses([{ wamid: "wamid.2", event: { ...sentByCallback, status: "read", at: at(9 * SECOND) } }], at(10 * SECOND))
+          expect(yield* stateOf(s, contacts[1]!.id)).toBe("read")
+        }))
+
+      it("any permutation and duplication of webhooks ends where the in-order sequence ends", async () => {
+        const kinds = ["sent", "delivered", "read"] as const
+        await fc.assert(fc.asyncProperty(
+          fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.boolean()), { minLength: 1, maxLength: 6 }),
+          fc.array(fc.nat(), { maxLength: 20 }),
+          fc.integer(),
+          async (plans, duplicates, seed) => {
+            await run((s) => Effect.gen(function*() {
+              const { contacts } = yield* claimOne(s, plans.length)
+              const reports: Array<Ports.Storage.StatusReport> = []
+              plans.forEach(([steps, fails], i) => {
+                const contact = contacts[i]!
+                const wamid = `wamid.${i}`
+                for (let k = 0; k < Math.min(steps, 3); k++) {
+                  reports.push({ wamid, contactId: contact.id, event: { _tag: "StatusReported", status: kinds[k]!, at: at((10 + k) * SECOND), wamid } })
+                }
+                if (fails && steps <= 1) {
+                  reports.push({ wamid, contactId: contact.id, event: { _tag: "FailureReported", error: { errorClass: "recipient", scope: "contact", code: "131026", text: "Message undeliverable" }, at: at(20 * SECOND), wamid } })
+                }
+              })
+              const expected = contacts.map((c) => {
+                const mine = reports.filter((r) => r.contactId === c.id).map((r) => r.event)
+                return ContactState.applyAll(c.progress, mine, at(60 * SECOND))
+              })
+              const shuffled = [...reports, ...duplicates.flatMap((d) => reports.length === 0 ? [] : [reports[d % reports.length]!])]
+              // A seeded shuffle, delivered in batches of 3 as webhook POSTs would be.
+              let x = seed | 1
+              for (let i = shuffled.length - 1; i > 0; i--) {
+                x = (x * 1103515245 + 12345) & 0x7fffffff
+                const j = x % (i + 1)
+                const tmp = shuffled[i]!
+                shuffled[i] = shuffled[j]!
+                shuffled[j] = tmp
+              }
+              for (let i = 0; i < shuffled.length; i += 3) yield* s.applyStatuses(shuffled.slice(i, i + 3), at(60 * SECOND))
+              for (const [i, c] of contacts.entries()) {
+                const stored = Option.getOrThrow(yield* s.getCampaignContact(c.id))
+                expect(stored.progress).toEqual(expected[i])
+              }
+            }))
+          }
+        ), { numRuns: 15 })
+      }, timeout * 2)
+
+      test("expired leases are reclaimed by the policy: retry after the grace period, or held for review", (s) =>
+        Effect.gen(function*() {
+          const { contacts } = yield* claimOne(s, 2)
+          const lease = contacts[0]!.progress.leaseExpiresAt!
+          expect(yield* s.reclaimExpiredLeases(new Date(lease.getTime() - 1), RetryPolicy.defaultPolicy)).toBe(0)
+          expect(yield* s.reclaimExpiredLeases(lease, RetryPolicy.defaultPolicy)).toBe(1)
+          const first = Option.getOrThrow(yield* s.getCampaignContact(contacts[0]!.id))
+          expect(first.progress).toMatchObject({ state: "retry_scheduled", nextAttemptAt: new Date(lease.getTime() + RetryPolicy.defaultPolicy.unknownOutcomeGraceMs) })
+          expect(first.progress.lastError?.code).toBe("outcome_unknown")
+          expect(first.leaseOwner).toBeNull()
+          const later = new Date(contacts[1]!.progress.leaseExpiresAt!.getTime() + 1)
+          expect(yield* s.reclaimExpiredLeases(later, { ...RetryPolicy.defaultPolicy, onUnknownOutcome: "hold" })).toBe(1)
+          expect(yield* stateOf(s, contacts[1]!.id)).toBe("error")
+          // A late sent webhook proves the first went out after all: no resend.
+          yield* s.applyStatuses([{ wamid: "wamid.late", contactId: contacts[0]!.id, event: { _tag: "StatusReported", status: "sent", at: lease, wamid: "wamid.late" } }], later)
+          expect(yield* stateOf(s, contacts[0]!.id)).toBe("sent")
+        }))
+
+      test("stopping cancels every pending contact and leaves sent ones alone", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(account("a"))
+          const c = yield* runningCampaign(s, "a")
+          yield* s.addCampaignContacts(c.id, [newContact(1), newContact(2), newContact(3)], T0)
+          const [one] = (yield* s.claim({ account: a, limit: 1, leaseMs: 60 * SECOND, owner: "d", now: at(SECOND) })).claimed
+          yield* s.recordOutcomes([{ contactId: one!.contact.id, event: { _tag: "Accepted", wamid: "wamid.1", waId: null } }], at(2 * SECOND))
+          yield* s.claim({ account: a, limit: 1, leaseMs: 60 * SECOND, owner: "d", now: at(3 * SECOND) })
+          expect(yield* s.cancelPending(c.id, at(4 * SECOND))).toBe(2)
+          expect(yield* s.campaignCounts(c.id)).toEqual({ ...Campaign.emptyCounts, sent: 1, cancelled: 2 })
+          expect(yield* s.cancelPending(c.id, at(5 * SECOND))).toBe(0)
+        }))
+    })
+
+    describe("suppression list and event log", () => {
+      test("suppress, list, unsuppress", (s) =>
+        Effect.gen(function*() {
+          expect(yield* s.suppress([{ recipient: recipient(2), reason: "STOP" }, { recipient: recipient(1), reason: "odhlásit" }], T0)).toBe(2)
+          expect(yield* s.suppress([{ recipient: recipient(2), reason: "again" }], at(SECOND))).toBe(0)
+          expect(yield* s.listSuppressions()).toEqual([
+            { recipient: recipient(1), reason: "odhlásit", createdAt: T0 },
+            { recipient: recipient(2), reason: "STOP", createdAt: T0 }
+          ])
+          expect(yield* s.unsuppress(recipient(2))).toBe(true)
+          expect(yield* s.unsuppress(recipient(2))).toBe(false)
+          expect((yield* s.listSuppressions()).length).toBe(1)
+        }))
+
+      test("append and list events, per campaign and paged", (s) =>
+        Effect.gen(function*() {
+          const c = yield* s.createCampaign({ name: "c", accountName: "a", templateName: "order_done", language: "cs", note: null }, T0)
+          yield* s.appendEvents([
+            { campaignId: c.id, kind: "campaign.started", message: "started", data: { by: "operator" }, at: T0 },
+            { campaignId: null, kind: "templates.synced", message: "3 templates", data: {}, at: at(SECOND) },
+            { campaignId: c.id, kind: "campaign.paused", message: "template paused", data: { code: "132015" }, at: at(2 * SECOND) }
+          ])
+          const all = yield* s.listEvents(undefined, { limit: 10 })
+          expect(all.map((e) => e.kind)).toEqual(["campaign.started", "templates.synced", "campaign.paused"])
+          const mine = yield* s.listEvents(c.id, { limit: 10 })
+          expect(mine.map((e) => [e.message, e.data, e.at])).toEqual([["started", { by: "operator" }, T0], ["template paused", { code: "132015" }, at(2 * SECOND)]])
+          expect((yield* s.listEvents(undefined, { limit: 1, afterId: all[0]!.id })).map((e) => e.kind)).toEqual(["templates.synced"])
+        }))
+    })
+
+    describe("concurrency", () => {
+      const race = (s: Storage, a: Account, total: number) =>
+        Effect.gen(function*() {
+          const c = yield* runningCampaign(s, a.name)
+          for (let i = 0; i < total; i += 2500) {
+            yield* s.addCampaignContacts(c.id, Array.from({ length: Math.min(2500, total - i) }, (_, k) => newContact(i + k)), T0)
+          }
+          // Four claimers, each advancing its own clock, until nothing more can be claimed.
+          const claimer = (owner: string) =>
+            Effect.gen(function*() {
+              const mine: Array<string> = []
+              for (let round = 0; round < 200; round++) {
+                const { claimed } = yield* s.claim({ account: a, limit: 500, leaseMs: 3600 * SECOND, owner, now: at(round * SECOND), horizonMs: SECOND })
+                mine.push(...claimed.map((x) => x.contact.id))
+                if (claimed.length === 0 && round > 20) break
+              }
+              return mine
+            })
+          const results = yield* Effect.all(["d1", "d2", "d3", "d4"].map(claimer), { concurrency: "unbounded" })
+          return { campaign: c, claimedIds: results.flat(), perClaimer: results.map((r) => r.length) }
+        })
+
+      test("4 claimers racing over 10,000 due contacts claim each exactly once", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(account("a", { messagingLimit: "unlimited", throughputMps: 1000 }))
+          const { campaign, claimedIds } = yield* race(s, a, 10_000)
+          expect(claimedIds.length).toBe(10_000)
+          expect(new Set(claimedIds).size).toBe(10_000)
+          expect(yield* s.campaignCounts(campaign.id)).toEqual({ ...Campaign.emptyCounts, in_progress: 10_000 })
+        }))
+
+      test("4 claimers never reserve more than the 24-hour limit between them", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(account("a", { messagingLimit: 3000, throughputMps: 1000 }))
+          const { claimedIds } = yield* race(s, a, 10_000)
+          expect(new Set(claimedIds).size).toBe(claimedIds.length)
+          expect(claimedIds.length).toBe(3000)
+          expect((yield* s.quotaUsage(a, at(300 * SECOND))).used).toBe(3000)
+        }))
+    })
+  })
+}

@@ -339,6 +339,10 @@ export const storageConformance = (
           const first = yield* s.claim({ account: a, limit: 100, leaseMs: 60 * SECOND, owner: "d", now: at(SECOND) })
           expect(first.claimed.map((x) => x.slot.getTime() - at(SECOND).getTime())).toEqual([0, 200, 400, 600, 800])
           expect(first.nextCapacity?.reason).toBe("throughput")
+          // The number's slots are taken until 2 s: another claim at the same instant gets nothing.
+          const same = yield* s.claim({ account: a, limit: 100, leaseMs: 60 * SECOND, owner: "d", now: at(SECOND) })
+          expect(same.claimed).toEqual([])
+          expect(same.nextCapacity).toEqual({ at: at(2 * SECOND), reason: "throughput" })
           yield* s.throttleNumber(a.phoneNumberId, at(2 * SECOND))
           const slowed = yield* s.claim({ account: a, limit: 100, leaseMs: 60 * SECOND, owner: "d", now: at(5 * SECOND), horizonMs: 2 * SECOND })
           expect(slowed.claimed.length).toBeGreaterThan(0)

@@ -227,7 +227,8 @@ export const storageConformance = (
             { phone: "12ab", recipient: null, parameters: {} }
           ], at(1000))
           expect(result).toEqual({ added: 4, invalid: 1, suppressed: 1, alreadyInCampaign: [recipient(1), "12ab"] })
-          const again = yield* s.addCampaignContacts(c.id, [newContact(2), newContact(4)], at(2000))
+          // With a recipient, an `invalid` reason is ignored: invalid means no valid phone number.
+          const again = yield* s.addCampaignContacts(c.id, [newContact(2), { ...newContact(4), invalid: { code: "x", text: "ignored" } }], at(2000))
           expect(again).toEqual({ added: 1, invalid: 0, suppressed: 0, alreadyInCampaign: [recipient(2)] })
           expect(yield* s.campaignCounts(c.id)).toEqual({ ...Campaign.emptyCounts, initial: 3, invalid_record: 2 })
           const invalid = yield* s.listCampaignContacts(c.id, "invalid_record", { limit: 10 })

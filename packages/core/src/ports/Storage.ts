@@ -130,7 +130,10 @@ export interface CampaignContact {
   readonly addedAt: Date
 }
 
-/** A contact to add to a campaign. Without a recipient it is kept as `invalid_record` with `invalid` as reason. */
+/**
+ * A contact to add to a campaign. Without a recipient it is kept as `invalid_record` with `invalid` as reason;
+ * with one, `invalid` is ignored (a row whose values are bad is reported by the caller, not added).
+ */
 export interface NewCampaignContact {
   readonly phone: string
   readonly recipient: string | null

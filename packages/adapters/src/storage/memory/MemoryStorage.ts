@@ -375,7 +375,7 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
             continue
           }
           let progress: ContactState.ContactProgress
-          if (recipient === "" || c.invalid !== undefined) {
+          if (recipient === "") {
             progress = ContactState.invalidRecord(copy(now), copy(c.invalid ?? missingRecipient))
             invalid++
           } else if (suppressions.has(recipient)) {

@@ -1,2 +1,3 @@
-/** @megaphone/daemon — dispatch, webhook receiver, admin API and the `megaphone` CLI. Lands with issue 6. */
-export {}
+/** @megaphone/daemon — the `megaphone` CLI (today: `migrate`); dispatch, webhooks and the admin API arrive with issue 6. */
+export * as Cli from "./cli/Cli.ts"
+export * as Failure from "./cli/Failure.ts"

@@ -1,0 +1,12 @@
+/** The `megaphone` command line (SPEC §7): the command tree, runnable with any argument list. */
+import { Command } from "effect/cli"
+import { migrate } from "./commands/migrate.ts"
+
+/** The root command and its subcommands. */
+export const megaphone = Command.make("megaphone").pipe(
+  Command.withDescription("WhatsApp template-message campaigns through Meta's Cloud API."),
+  Command.withSubcommands([migrate])
+)
+
+/** Run the CLI on an argument list (without `node` and the script). */
+export const run = Command.runWith(megaphone, { version: "0.1.0" })

@@ -100,7 +100,10 @@ const statements = (collation: string): ReadonlyArray<string> => [
      return case when x in ('Infinity'::float8, '-Infinity'::float8) then null else x end;
    end $$`,
 
-  // JavaScript's String(number): the shortest round-trip digits (float8out's) laid out by ECMAScript's rules.
+  // JavaScript's String(number): the shortest digits that read back as the same double, laid out by ECMAScript's
+  // rules. float8out's Ryu gives the shortest digits strictly inside the rounding interval; ECMAScript also takes
+  // an end of the interval when a tie would round to this double (even significand), e.g. 1.2468e+22, which
+  // float8out prints as 1.2467999999999999e+22. Only doubles from 2^53 up have such ends with fewer digits.
   `create or replace function megaphone_filter_js_number_text(x double precision) returns text
    language plpgsql immutable parallel safe strict
    set extra_float_digits = 1
@@ -111,6 +114,12 @@ const statements = (collation: string): ReadonlyArray<string> => [
      -- ECMAScript's n: the decimal point sits after this many digits
      point integer;
      sign text := case when x < 0 then '-' else '' end;
+     bits bigint;
+     significand bigint;
+     power2 integer;
+     ends numeric[];
+     candidate text;
+     i integer;
    begin
      if x = 'NaN'::float8 then return 'NaN'; end if;
      if x = 'Infinity'::float8 then return 'Infinity'; end if;
@@ -120,6 +129,27 @@ const statements = (collation: string): ReadonlyArray<string> => [
      digits := parts[1] || coalesce(parts[2], '');
      point := length(parts[1]) + coalesce(parts[3], '0')::integer - (length(digits) - length(ltrim(digits, '0')));
      digits := rtrim(ltrim(digits, '0'), '0');
+     if abs(x) >= 9007199254740992 then
+       bits := ('x' || encode(float8send(abs(x)), 'hex'))::bit(64)::bigint;
+       significand := (bits & 4503599627370495) | 4503599627370496;
+       power2 := (bits >> 52)::integer - 1075;
+       if significand % 2 = 0 then
+         -- The midpoints to the neighbours (the one below is closer when the significand is a power of two).
+         ends := array[(2 * significand + 1)::numeric * power(2::numeric, power2 - 1),
+           case when significand = 4503599627370496
+             then (4 * significand - 1)::numeric * power(2::numeric, power2 - 2)
+             else (2 * significand - 1)::numeric * power(2::numeric, power2 - 1) end];
+         for i in 1 .. 2 loop
+           candidate := trunc(ends[i])::text;
+           -- Only a strictly shorter end wins: at equal length Ryu's digits are closer to x. Both ends cannot
+           -- be short, since they differ by a power of two and so cannot both end in zeros.
+           if ends[i] = trunc(ends[i]) and length(rtrim(candidate, '0')) < length(digits) then
+             digits := rtrim(candidate, '0');
+             point := length(candidate);
+           end if;
+         end loop;
+       end if;
+     end if;
      if length(digits) <= point and point <= 21 then return sign || digits || repeat('0', point - length(digits)); end if;
      if 0 < point and point <= 21 then return sign || left(digits, point) || '.' || substr(digits, point + 1); end if;
      if -6 < point and point <= 0 then return sign || '0.' || repeat('0', -point) || digits; end if;

@@ -2,6 +2,7 @@ import { Result } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import * as Filter from "../src/Filter.ts"
+import { filterOf } from "./arbitraries.ts"
 
 const isoDate = fc
   .date({ min: new Date("1900-01-01T00:00:00Z"), max: new Date("2100-12-31T23:59:59Z"), noInvalidDate: true })
@@ -23,27 +24,6 @@ const anyValue: fc.Arbitrary<Filter.Value> = fc.oneof(
   number,
   isoDate
 )
-
-/** Filters over the given columns and values, nested a few levels. */
-const filterOf = (column: fc.Arbitrary<string>, value: fc.Arbitrary<Filter.Value>): fc.Arbitrary<Filter.Filter> =>
-  fc.letrec<{ filter: Filter.Filter }>((tie) => {
-    const operands = fc.array(tie("filter"), { minLength: 2, maxLength: 3 })
-      .map((fs) => fs as unknown as readonly [Filter.Filter, Filter.Filter, ...Array<Filter.Filter>])
-    return {
-      filter: fc.oneof(
-        { depthSize: "small", withCrossShrink: true },
-        fc.tuple(fc.constantFrom("Equals", "NotEquals", "Contains", "StartsWith", "Lt", "Lte", "Gt", "Gte"), column, value)
-          .map(([_tag, c, v]): Filter.Filter => ({ _tag, column: c, value: v })),
-        column.map(Filter.empty),
-        column.map(Filter.notEmpty),
-        fc.tuple(column, fc.array(value, { minLength: 1, maxLength: 3 }))
-          .map(([c, vs]) => Filter.isIn(c, vs as unknown as readonly [Filter.Value, ...Array<Filter.Value>])),
-        operands.map((filters): Filter.Filter => ({ _tag: "And", filters })),
-        operands.map((filters): Filter.Filter => ({ _tag: "Or", filters })),
-        tie("filter").map(Filter.not)
-      )
-    }
-  }).filter
 
 const anyFilter = filterOf(anyColumn, anyValue)
 

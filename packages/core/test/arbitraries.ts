@@ -1,6 +1,7 @@
 // Shared fast-check generators for the core's property tests.
 import fc from "fast-check"
 import type { ClassifiedError, ErrorClass } from "../src/ErrorClass.ts"
+import * as Filter from "../src/Filter.ts"
 
 /** Any of the six error classes. */
 export const errorClass: fc.Arbitrary<ErrorClass> = fc.constantFrom(
@@ -26,3 +27,25 @@ export const classifiedError: fc.Arbitrary<ClassifiedError> = fc.record({
 
 /** An instant in 2026. */
 export const instant: fc.Arbitrary<Date> = fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2026, 11, 31) }).map((ms) => new Date(ms))
+
+/** Filters over the given columns and values, nested a few levels. */
+export const filterOf = (column: fc.Arbitrary<string>, value: fc.Arbitrary<Filter.Value>): fc.Arbitrary<Filter.Filter> =>
+  fc.letrec<{ filter: Filter.Filter }>((tie) => {
+    const operands = fc.array(tie("filter"), { minLength: 2, maxLength: 3 })
+      .map((fs) => fs as unknown as readonly [Filter.Filter, Filter.Filter, ...Array<Filter.Filter>])
+    return {
+      filter: fc.oneof(
+        { depthSize: "small", withCrossShrink: true },
+        fc.tuple(fc.constantFrom("Equals", "NotEquals", "Contains", "StartsWith", "Lt", "Lte", "Gt", "Gte"), column, value)
+          .map(([_tag, c, v]): Filter.Filter => ({ _tag, column: c, value: v })),
+        column.map(Filter.empty),
+        column.map(Filter.notEmpty),
+        fc.tuple(column, fc.array(value, { minLength: 1, maxLength: 3 }))
+          .map(([c, vs]) => Filter.isIn(c, vs as unknown as readonly [Filter.Value, ...Array<Filter.Value>])),
+        operands.map((filters): Filter.Filter => ({ _tag: "And", filters })),
+        operands.map((filters): Filter.Filter => ({ _tag: "Or", filters })),
+        tie("filter").map(Filter.not)
+      )
+    }
+  }).filter
+

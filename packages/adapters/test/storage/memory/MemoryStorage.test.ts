@@ -4,6 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Campaign, ContactState, Ports, RetryPolicy } from "@megaphone/core"
 import { Effect, Option, Result } from "effect"
 import * as MemoryStorage from "../../../src/storage/memory/MemoryStorage.ts"
+import { account as suiteAccount } from "../conformance.ts"
 
 type Storage = Ports.Storage.StorageShape
 type Account = Ports.Storage.Account
@@ -12,26 +13,8 @@ const T0 = Date.UTC(2026, 10, 26, 10, 0, 0)
 const SECOND = 1000
 const at = (ms: number): Date => new Date(T0 + ms)
 
-const account = (overrides: Partial<Account> = {}): Account => ({
-  name: "shop",
-  phoneNumberId: "106540352242922",
-  wabaId: "102290129340398",
-  portfolioId: null,
-  tokenEnv: "MEGAPHONE_ACCESS_TOKEN",
-  graphUrl: "http://127.0.0.1:8789",
-  graphVersion: "v23.0",
-  displayPhoneNumber: "+420 601 000 000",
-  messagingLimit: 10_000,
-  messagingTier: "TIER_10K",
-  qualityRating: "GREEN",
-  throughputMps: 1000,
-  throughputLevel: "HIGH",
-  nameStatus: "APPROVED",
-  status: "CONNECTED",
-  createdAt: at(0),
-  updatedAt: at(0),
-  ...overrides
-})
+/** The suite's account fixture, named "shop". */
+const account = (overrides: Partial<Account> = {}): Account => suiteAccount("shop", { createdAt: at(0), updatedAt: at(0), ...overrides })
 
 const recipient = (n: number): string => `420601${String(n).padStart(6, "0")}`
 const contact = (n: number): Ports.Storage.NewCampaignContact => ({

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from "vitest"
 import * as FilterSql from "../../../src/storage/postgres/FilterSql.ts"
 import migration from "../../../src/storage/postgres/migrations/0002_filter_functions.ts"
 import { describeServers, pgLayer } from "../../support/postgres.ts"
+import { filterOf } from "../../../../core/test/arbitraries.ts"
 
 // The table as migration 0001 creates it (owned by the schema migration; repeated here so this file tests 0002 alone).
 const directoryTable = `create table directory_contacts (
@@ -82,25 +83,6 @@ const filterValue: fc.Arbitrary<Filter.Value> = fc.oneof(
   czechDate
 )
 
-const filterOf = (column: fc.Arbitrary<string>, value: fc.Arbitrary<Filter.Value>): fc.Arbitrary<Filter.Filter> =>
-  fc.letrec<{ filter: Filter.Filter }>((tie) => {
-    const operands = fc.array(tie("filter"), { minLength: 2, maxLength: 3 })
-      .map((fs) => fs as unknown as readonly [Filter.Filter, Filter.Filter, ...Array<Filter.Filter>])
-    return {
-      filter: fc.oneof(
-        { depthSize: "small", withCrossShrink: true },
-        fc.tuple(fc.constantFrom("Equals", "NotEquals", "Contains", "StartsWith", "Lt", "Lte", "Gt", "Gte"), column, value)
-          .map(([_tag, c, v]): Filter.Filter => ({ _tag, column: c, value: v })),
-        column.map(Filter.empty),
-        column.map(Filter.notEmpty),
-        fc.tuple(column, fc.array(value, { minLength: 1, maxLength: 3 }))
-          .map(([c, vs]) => Filter.isIn(c, vs as unknown as readonly [Filter.Value, ...Array<Filter.Value>])),
-        operands.map((filters): Filter.Filter => ({ _tag: "And", filters })),
-        operands.map((filters): Filter.Filter => ({ _tag: "Or", filters })),
-        tie("filter").map(Filter.not)
-      )
-    }
-  }).filter
 
 const anyFilter = filterOf(fc.oneof(fc.constantFrom(...columnNames, "missing", "Phone", "a\ud800", "nul\u0000"), weird), filterValue)
 

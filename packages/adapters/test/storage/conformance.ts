@@ -263,7 +263,11 @@ export const storageConformance = (
             expect(contact.progress.leaseExpiresAt).toEqual(new Date(slot.getTime() + 60 * SECOND))
           }
           expect((yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "daemon-2", now: at(2 * SECOND) })).claimed).toEqual([])
-          expect(yield* s.campaignCounts(running.id)).toEqual({ ...Campaign.emptyCounts, in_progress: 2 })
+          // A contact added later than the claim's clock (a daemon whose clock is behind) is due once its time comes.
+          yield* s.addCampaignContacts(running.id, [newContact(5)], at(10 * SECOND))
+          expect((yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(9 * SECOND) })).claimed).toEqual([])
+          expect((yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(10 * SECOND) })).claimed.length).toBe(1)
+          expect(yield* s.campaignCounts(running.id)).toEqual({ ...Campaign.emptyCounts, in_progress: 3 })
         }))
 
       test("retries are claimed only when due, in due order", (s) =>

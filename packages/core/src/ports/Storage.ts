@@ -274,8 +274,9 @@ type Op<A, E = never> = Effect.Effect<A, StorageError | E>
  * Shared rules every adapter follows (the conformance suite checks them):
  * - Ids are decimal integers as strings, increasing in insertion order; pages ascend by id.
  * - Names and lists sort by JavaScript code-unit order (PostgreSQL: `COLLATE "C"`).
- * - A contact is due when `initial`, or `retry_scheduled` with `nextAttemptAt <= now`; claims take due
- *   contacts in order of (`nextAttemptAt` or else `addedAt`, id).
+ * - A contact is due when it is `initial` or `retry_scheduled` and its due time — `nextAttemptAt`, or else
+ *   `addedAt` — has come (`<= now`); claims take due contacts in order of (due time, id). One plain
+ *   comparison keeps the claim's index scan fast even before the database has statistics.
  */
 export interface StorageShape {
   // Accounts

@@ -428,7 +428,7 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
           for (const id of pendingIds) {
             const contact = contacts.get(id)?.contact
             if (contact === undefined || !running.has(contact.campaignId)) continue
-            if (ContactState.isDue(contact.progress, now)) due.push(contact)
+            if (ContactState.isDue(contact.progress, now) && dueAt(contact) <= now.getTime()) due.push(contact)
           }
         }
         due.sort((a, b) => dueAt(a) - dueAt(b) || byId(a, b))

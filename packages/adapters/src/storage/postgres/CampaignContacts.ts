@@ -5,7 +5,7 @@ import { Campaign, Ports } from "@megaphone/core"
 import type { ContactState } from "@megaphone/core"
 import { Effect, Option } from "effect"
 import {
-  contactColumns, decode, isId, jsons, num, type Op, readContact, type Row, type Sql, str, strOrNull, texts
+  contactColumns, decode, isId, jsons, num, type Op, readContact, type Row, type Sql, str, texts
 } from "./Rows.ts"
 
 // 7 array parameters per statement whatever the size; chunks only bound the size of one message.
@@ -16,13 +16,15 @@ const DEFAULT_INVALID: ContactState.LastError = {
   text: "The phone number is not a valid number."
 }
 
-// The identity the unique index uses: the recipient, or the phone for a contact without one.
-const identity = (recipient: string, phone: string): string => (recipient !== "" ? recipient : `phone:${phone}`)
-
-/** Insert one chunk; suppressed recipients become invalid records in the same statement. */
+/**
+ * Insert one chunk; suppressed recipients become invalid records in the same statement. The database counts
+ * what it inserted and lists the input rows that were already there (the first of each identity is the new
+ * one), so one row comes back however large the chunk.
+ */
 const insertChunk = (sql: Sql, campaignId: string, contacts: ReadonlyArray<Ports.Storage.NewCampaignContact>, now: Date) => {
   const recipients = contacts.map((c) => c.recipient ?? "")
   const reasons = contacts.map((c) => (c.recipient === null || c.recipient === "" ? c.invalid ?? DEFAULT_INVALID : null))
+  // Identity = what the unique index keys on: the recipient, or the phone for a contact without one.
   return sql<Row>`
     with input as (
       select *
@@ -39,26 +41,40 @@ const insertChunk = (sql: Sql, campaignId: string, contacts: ReadonlyArray<Ports
       select i.*, s.reason as suppressed_because
       from input i
       left join suppressions s on i.recipient <> '' and s.recipient = i.recipient
-    )
-    insert into campaign_contacts (
-      campaign_id, phone, recipient, parameters, directory_contact_id, added_at, state,
-      last_error_code, last_error_text, last_error_class, initial_at, invalid_record_at
+    ), inserted as (
+      insert into campaign_contacts (
+        campaign_id, phone, recipient, parameters, directory_contact_id, added_at, state,
+        last_error_code, last_error_text, last_error_class, initial_at, invalid_record_at
+      )
+      select
+        ${campaignId}::bigint, phone, recipient, parameters::jsonb, directory_contact_id::bigint, ${now},
+        case when recipient = '' or suppressed_because is not null then 'invalid_record' else 'initial' end,
+        case when recipient = '' then error_code when suppressed_because is not null then 'opted_out' end,
+        case
+          when recipient = '' then error_text
+          when suppressed_because is not null then 'The recipient is on the suppression list: ' || suppressed_because
+        end,
+        case when recipient = '' then error_class end,
+        case when recipient <> '' and suppressed_because is null then ${now}::timestamptz end,
+        case when recipient = '' or suppressed_because is not null then ${now}::timestamptz end
+      from classified
+      order by ord
+      on conflict (campaign_id, (coalesce(nullif(recipient, ''), 'phone:' || phone))) do nothing
+      returning coalesce(nullif(recipient, ''), 'phone:' || phone) as identity, state, last_error_code
+    ), ranked as (
+      select ord, recipient, phone, coalesce(nullif(recipient, ''), 'phone:' || phone) as identity,
+        row_number() over (partition by coalesce(nullif(recipient, ''), 'phone:' || phone) order by ord) as nth
+      from input
     )
     select
-      ${campaignId}::bigint, phone, recipient, parameters::jsonb, directory_contact_id::bigint, ${now},
-      case when recipient = '' or suppressed_because is not null then 'invalid_record' else 'initial' end,
-      case when recipient = '' then error_code when suppressed_because is not null then 'opted_out' end,
-      case
-        when recipient = '' then error_text
-        when suppressed_because is not null then 'The recipient is on the suppression list: ' || suppressed_because
-      end,
-      case when recipient = '' then error_class end,
-      case when recipient <> '' and suppressed_because is null then ${now}::timestamptz end,
-      case when recipient = '' or suppressed_because is not null then ${now}::timestamptz end
-    from classified
-    order by ord
-    on conflict (campaign_id, (coalesce(nullif(recipient, ''), 'phone:' || phone))) do nothing
-    returning recipient, phone, state, last_error_code
+      (select count(*) from inserted) as added,
+      (select count(*) from inserted where state = 'invalid_record' and last_error_code = 'opted_out') as suppressed,
+      (select count(*) from inserted where state = 'invalid_record' and last_error_code is distinct from 'opted_out') as invalid,
+      (
+        select coalesce(json_agg(case when r.recipient <> '' then r.recipient else r.phone end order by r.ord), '[]')
+        from ranked r
+        where r.nth > 1 or not exists (select 1 from inserted i where i.identity = r.identity)
+      )::text as already
   `
 }
 
@@ -82,26 +98,16 @@ export const addCampaignContacts = (
     const alreadyInCampaign: Array<string> = []
     for (let start = 0; start < contacts.length; start += CHUNK) {
       const chunk = contacts.slice(start, start + CHUNK)
-      const inserted = yield* decode("addCampaignContacts", yield* insertChunk(sql, campaignId, chunk, now), (r) => ({
-        key: identity(str(r, "recipient"), str(r, "phone")),
-        state: str(r, "state"),
-        code: strOrNull(r, "last_error_code")
+      const [result] = yield* decode("addCampaignContacts", yield* insertChunk(sql, campaignId, chunk, now), (r) => ({
+        added: num(r, "added"),
+        invalid: num(r, "invalid"),
+        suppressed: num(r, "suppressed"),
+        already: JSON.parse(str(r, "already")) as ReadonlyArray<string>
       }))
-      const fresh = new Set<string>()
-      for (const row of inserted) {
-        fresh.add(row.key)
-        added++
-        if (row.state === "invalid_record") {
-          if (row.code === "opted_out") suppressed++
-          else invalid++
-        }
-      }
-      // The first contact of each inserted identity is the new row; every other one was there already.
-      for (const c of chunk) {
-        const key = identity(c.recipient ?? "", c.phone)
-        if (fresh.delete(key)) continue
-        alreadyInCampaign.push(c.recipient !== null && c.recipient !== "" ? c.recipient : c.phone)
-      }
+      added += result?.added ?? 0
+      invalid += result?.invalid ?? 0
+      suppressed += result?.suppressed ?? 0
+      alreadyInCampaign.push(...(result?.already ?? []))
     }
     return { added, invalid, suppressed, alreadyInCampaign }
   }))

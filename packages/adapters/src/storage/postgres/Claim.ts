@@ -48,7 +48,7 @@ const selectCandidates = (sql: Sql, accountName: string, now: Date, limit: numbe
         from campaign_contacts cc
         where cc.campaign_id = c.id
           and cc.state in ('initial', 'retry_scheduled')
-          and (cc.state = 'initial' or cc.due_at <= ${now})
+          and cc.due_at <= ${now}
         order by cc.due_at, cc.id
         limit ${limit}
       ) pick

@@ -483,6 +483,20 @@ export const storageConformance = (
           expect(yield* stateOf(s, contacts[0]!.id)).toBe("sent")
         }))
 
+      test("a contact reclaimed after a crash is resent without charging the 24 h window twice", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(account("a", { messagingLimit: 1 }))
+          const c = yield* runningCampaign(s, "a")
+          yield* s.addCampaignContacts(c.id, [newContact(1), newContact(2)], T0)
+          const [first] = (yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "crashed", now: at(SECOND) })).claimed
+          const lease = first!.contact.progress.leaseExpiresAt!
+          expect(yield* s.reclaimExpiredLeases(lease, RetryPolicy.defaultPolicy)).toBe(1)
+          const resendAt = new Date(lease.getTime() + RetryPolicy.defaultPolicy.unknownOutcomeGraceMs)
+          const resent = (yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: resendAt })).claimed
+          expect(resent.map((x) => [x.contact.id, x.contact.progress.attempts])).toEqual([[first!.contact.id, 2]])
+          expect((yield* s.quotaUsage(a, resendAt)).used).toBe(1)
+        }))
+
       test("stopping cancels every pending contact and leaves sent ones alone", (s) =>
         Effect.gen(function*() {
           const a = yield* s.saveAccount(account("a"))

@@ -1,11 +1,12 @@
 /** The `megaphone` command line (SPEC §7): the command tree, runnable with any argument list. */
 import { Command } from "effect/cli"
 import { migrate } from "./commands/migrate.ts"
+import { simulator } from "./commands/simulator.ts"
 
 /** The root command and its subcommands. */
 export const megaphone = Command.make("megaphone").pipe(
   Command.withDescription("WhatsApp template-message campaigns through Meta's Cloud API."),
-  Command.withSubcommands([migrate])
+  Command.withSubcommands([migrate, simulator])
 )
 
 /** Run the CLI on an argument list (without `node` and the script). */

@@ -125,6 +125,36 @@ export const storageConformance = (
           expect(yield* s.syncTemplates("waba-1", [orderDone, en], at(3000))).toEqual({ added: 0, updated: 2, deleted: 0 })
           expect((yield* s.listTemplates("waba-1")).every((t) => t.deletedAt === null)).toBe(true)
         }))
+
+      test("a status webhook updates status and rejected reason of that one template; unknown ones are none", (s) =>
+        Effect.gen(function*() {
+          const en = { ...orderDone, language: "en" }
+          yield* s.syncTemplates("waba-1", [{ ...orderDone, rejected_reason: "NONE" }, en], T0)
+          yield* s.syncTemplates("waba-2", [orderDone], T0)
+          const rejected = Option.getOrThrow(yield* s.updateTemplateStatus("waba-1", "order_done", "cs", "REJECTED", "SCAM", at(1000)))
+          expect(rejected).toEqual({
+            wabaId: "waba-1",
+            template: { ...orderDone, status: "REJECTED", rejected_reason: "SCAM" },
+            syncedAt: at(1000),
+            deletedAt: null
+          })
+          const approved = Option.getOrThrow(yield* s.updateTemplateStatus("waba-1", "order_done", "cs", "APPROVED", null, at(2000)))
+          expect(approved.template).toEqual(orderDone)
+          expect("rejected_reason" in approved.template).toBe(false)
+          const listed = yield* s.listTemplates()
+          expect(listed.map((t) => [t.wabaId, t.template.language, t.template.status, t.syncedAt])).toEqual([
+            ["waba-1", "cs", "APPROVED", at(2000)],
+            ["waba-1", "en", "APPROVED", T0],
+            ["waba-2", "cs", "APPROVED", T0]
+          ])
+          expect(listed[0]?.template).toEqual(orderDone)
+          expect(Option.isNone(yield* s.updateTemplateStatus("waba-1", "order_done", "de", "PAUSED", null, at(3000)))).toBe(true)
+          expect(Option.isNone(yield* s.updateTemplateStatus("waba-3", "order_done", "cs", "PAUSED", null, at(3000)))).toBe(true)
+          // A template Meta no longer lists keeps its deletion mark: only the next sync decides that.
+          yield* s.syncTemplates("waba-1", [orderDone], at(4000))
+          const gone = Option.getOrThrow(yield* s.updateTemplateStatus("waba-1", "order_done", "en", "DELETED", null, at(5000)))
+          expect([gone.template.status, gone.deletedAt]).toEqual(["DELETED", at(4000)])
+        }))
     })
 
     describe("directory and filters", () => {

@@ -294,6 +294,20 @@ export interface StorageShape {
   readonly syncTemplates: (wabaId: string, templates: ReadonlyArray<Template.Template>, now: Date) => Op<TemplateSyncResult>
   /** Every template, deleted ones included, by WABA, name and language. */
   readonly listTemplates: (wabaId?: string) => Op<ReadonlyArray<StoredTemplate>>
+  /**
+   * Set one template's `status` and `rejected_reason` as a status webhook reported them (`null` removes the
+   * reason: one left from an earlier rejection would be stale) and its `syncedAt` to `now`. Nothing else of
+   * the template changes, nor `deletedAt` (the next sync decides that). Returns the updated record; none when
+   * the template was never synced.
+   */
+  readonly updateTemplateStatus: (
+    wabaId: string,
+    name: string,
+    language: string,
+    status: string,
+    rejectedReason: string | null,
+    now: Date
+  ) => Op<Option.Option<StoredTemplate>>
 
   // Directory
   /**

@@ -250,6 +250,17 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
       atomically(() =>
         ok(sortedTemplates([...templates.values()].filter((t) => wabaId === undefined || t.wabaId === wabaId)).map(copy))
       ),
+    updateTemplateStatus: (wabaId, name, language, status, rejectedReason, now) =>
+      atomically(() => {
+        const key = templateKey(wabaId, name, language)
+        const stored = templates.get(key)
+        if (stored === undefined) return ok(Option.none())
+        const { rejected_reason: _stale, ...rest } = stored.template
+        const template = rejectedReason === null ? { ...rest, status } : { ...rest, status, rejected_reason: rejectedReason }
+        const updated: StoredTemplate = { ...stored, template, syncedAt: copy(now) }
+        templates.set(key, updated)
+        return ok(Option.some(copy(updated)))
+      }),
 
     // Directory ------------------------------------------------------------------------------------------
     importDirectory: (rows, onDuplicate, now) =>

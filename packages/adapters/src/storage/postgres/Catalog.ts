@@ -161,6 +161,31 @@ export const listTemplates = (sql: Sql, wabaId: string | undefined): Op<Readonly
     return yield* Effect.forEach(rows, readTemplate("listTemplates"))
   })
 
+/** See `StorageShape.updateTemplateStatus`: one UPDATE of the stored JSON, so concurrent webhooks never lose a field. */
+export const updateTemplateStatus = (
+  sql: Sql,
+  wabaId: string,
+  name: string,
+  language: string,
+  status: string,
+  rejectedReason: string | null,
+  now: Date
+): Op<Option.Option<Ports.Storage.StoredTemplate>> =>
+  Effect.gen(function*() {
+    const rows = yield* sql<Row>`
+      update templates set
+        body = case
+          when ${rejectedReason}::text is null then (body - 'rejected_reason') || jsonb_build_object('status', ${status}::text)
+          else body || jsonb_build_object('status', ${status}::text, 'rejected_reason', ${rejectedReason}::text)
+        end,
+        synced_at = ${now}
+      where waba_id = ${wabaId} and name = ${name} and language = ${language}
+      returning waba_id, name, language, body, synced_at, deleted_at
+    `
+    const [row] = rows
+    return row === undefined ? Option.none() : Option.some(yield* readTemplate("updateTemplateStatus")(row))
+  })
+
 // ---------------------------------------------------------------------------------------------------------
 // Filters
 // ---------------------------------------------------------------------------------------------------------

@@ -56,6 +56,8 @@ export const make: Effect.Effect<StorageShape, never, SqlClient.SqlClient> = Eff
 
     syncTemplates: (wabaId, templates, now) => operation("syncTemplates", Catalog.syncTemplates(sql, wabaId, templates, now)),
     listTemplates: (wabaId) => operation("listTemplates", Catalog.listTemplates(sql, wabaId)),
+    updateTemplateStatus: (wabaId, name, language, status, rejectedReason, now) =>
+      operation("updateTemplateStatus", Catalog.updateTemplateStatus(sql, wabaId, name, language, status, rejectedReason, now)),
 
     importDirectory: (contacts, onDuplicate, now) =>
       operation("importDirectory", Directory.importDirectory(sql, contacts, onDuplicate, now)),

@@ -1,0 +1,306 @@
+/**
+ * `megaphone accounts add | list | show | refresh` (SPEC §2, §7): the WhatsApp business numbers campaigns send
+ * from, and what Meta last reported about them (tier → messaging limit, quality, throughput, status).
+ *
+ * Adding a name that exists fails (exit 1) unless `--replace` is given: a typo must not silently rewire the
+ * campaigns of another account. The access token is never stored or printed — only the variable's name.
+ */
+import { Ports, Quota } from "@megaphone/core"
+import { Clock, Console, Effect, Option, Result } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { senderCredentials } from "../../templates/TemplateSync.ts"
+import { CommandFailed } from "../Failure.ts"
+import { cell, json, printJson, table } from "../Output.ts"
+import { accessToken, findAccount, transportFailure, withStorage, withTransport } from "../Session.ts"
+import { databaseUrl } from "../Storage.ts"
+
+type Account = Ports.Storage.Account
+
+/** The token variable, Graph URL and version an account gets when the flags do not say otherwise. */
+export const ACCOUNT_DEFAULTS = {
+  tokenEnv: "MEGAPHONE_ACCESS_TOKEN",
+  graphUrl: "https://graph.facebook.com",
+  graphVersion: "v23.0"
+} as const
+
+/** An account as the JSON output spells it (snake_case, like the rest of SPEC §7's JSON). */
+export const accountJson = (a: Account) => ({
+  name: a.name,
+  phone_number_id: a.phoneNumberId,
+  waba_id: a.wabaId,
+  portfolio_id: a.portfolioId,
+  token_env: a.tokenEnv,
+  graph_url: a.graphUrl,
+  graph_version: a.graphVersion,
+  display_phone_number: a.displayPhoneNumber,
+  messaging_limit: a.messagingLimit,
+  messaging_tier: a.messagingTier,
+  quality_rating: a.qualityRating,
+  throughput_mps: a.throughputMps,
+  throughput_level: a.throughputLevel,
+  name_status: a.nameStatus,
+  status: a.status,
+  created_at: a.createdAt,
+  updated_at: a.updatedAt
+})
+
+const limitText = (limit: Quota.MessagingLimit): string =>
+  limit === "unlimited" ? "unlimited" : `${limit.toLocaleString("en-US")} / 24 h`
+
+// ---------------------------------------------------------------------------------------------------------
+// accounts add
+
+/** The settings `accounts add` takes, as typed. */
+export interface AccountSettings {
+  readonly name: string
+  readonly phoneNumberId: string
+  readonly wabaId: string
+  readonly portfolioId: string | null
+  readonly tokenEnv: string
+  readonly graphUrl: string
+  readonly graphVersion: string
+}
+
+const DIGITS = /^\d+$/
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/** Checks what `accounts add` was given; every problem names the flag and the fix. */
+export const validateSettings = (s: AccountSettings): Result.Result<AccountSettings, ReadonlyArray<string>> => {
+  const problems: Array<string> = []
+  const name = s.name.trim()
+  if (name === "") problems.push("NAME must not be empty: give the account a short handle, e.g. `megaphone accounts add shop …`.")
+  if (!DIGITS.test(s.phoneNumberId)) {
+    problems.push("--phone-number-id must be the phone number's id, digits only (e.g. 106540352242922), not the phone number " +
+      "itself; find it in the App Dashboard → WhatsApp → API Setup, or in WhatsApp Manager → Phone numbers.")
+  }
+  if (!DIGITS.test(s.wabaId)) {
+    problems.push("--waba-id must be the WhatsApp Business Account id, digits only (e.g. 102290129340398); " +
+      "find it in WhatsApp Manager → Account tools, or in the App Dashboard → WhatsApp → API Setup.")
+  }
+  if (s.portfolioId !== null && !DIGITS.test(s.portfolioId)) {
+    problems.push("--portfolio must be the business portfolio id, digits only; find it in Meta Business Suite → Settings → Business info, or leave it out.")
+  }
+  if (!ENV_NAME.test(s.tokenEnv)) {
+    // Never echo the value: someone may have pasted the token itself here.
+    problems.push("--token-env takes the NAME of the environment variable that holds the access token (letters, digits, _; " +
+      "e.g. MEGAPHONE_ACCESS_TOKEN), not the token itself.")
+  }
+  let graphUrl = s.graphUrl
+  try {
+    const url = new URL(s.graphUrl)
+    if (url.protocol !== "https:" && url.protocol !== "http:") throw new Error("not http(s)")
+    graphUrl = s.graphUrl.replace(/\/+$/, "")
+  } catch {
+    problems.push(`--graph-url must be an http(s) URL such as ${ACCOUNT_DEFAULTS.graphUrl} (or the simulator's http://127.0.0.1:8789).`)
+  }
+  if (!/^v\d+\.\d+$/.test(s.graphVersion)) {
+    problems.push(`--graph-version must look like ${ACCOUNT_DEFAULTS.graphVersion} (v, major, dot, minor).`)
+  }
+  return problems.length > 0 ? Result.fail(problems) : Result.succeed({ ...s, name, graphUrl })
+}
+
+/** A new account: nothing reported by Meta yet, so the limits new numbers start with (250 / 24 h, 80 mps). */
+export const newAccount = (s: AccountSettings, now: Date): Account => ({
+  ...s,
+  displayPhoneNumber: null,
+  messagingLimit: 250,
+  messagingTier: null,
+  qualityRating: null,
+  throughputMps: Quota.DEFAULT_MPS,
+  throughputLevel: null,
+  nameStatus: null,
+  status: null,
+  createdAt: now,
+  updatedAt: now
+})
+
+const add = Command.make(
+  "add",
+  {
+    name: Argument.String("NAME").pipe(Argument.withDescription("a short handle for the account, e.g. shop")),
+    phoneNumberId: Flag.String("phone-number-id").pipe(Flag.withDescription("the business phone number's id (digits)")),
+    wabaId: Flag.String("waba-id").pipe(Flag.withDescription("the WhatsApp Business Account id (digits)")),
+    portfolio: Flag.String("portfolio").pipe(Flag.withDescription("the business portfolio id, when its numbers share one messaging limit"), Flag.optional),
+    tokenEnv: Flag.String("token-env").pipe(
+      Flag.withDescription(`the environment variable holding the access token (default ${ACCOUNT_DEFAULTS.tokenEnv})`),
+      Flag.withDefault(ACCOUNT_DEFAULTS.tokenEnv)
+    ),
+    graphUrl: Flag.String("graph-url").pipe(Flag.withDescription(`Graph API base URL (default ${ACCOUNT_DEFAULTS.graphUrl})`), Flag.withDefault(ACCOUNT_DEFAULTS.graphUrl)),
+    graphVersion: Flag.String("graph-version").pipe(Flag.withDescription(`Graph API version (default ${ACCOUNT_DEFAULTS.graphVersion})`), Flag.withDefault(ACCOUNT_DEFAULTS.graphVersion)),
+    replace: Flag.Boolean("replace").pipe(Flag.withDescription("change the settings of an existing account"), Flag.withDefault(false)),
+    databaseUrl,
+    json
+  },
+  (input) =>
+    Effect.gen(function*() {
+      const checked = validateSettings({
+        name: input.name,
+        phoneNumberId: input.phoneNumberId.trim(),
+        wabaId: input.wabaId.trim(),
+        portfolioId: Option.getOrNull(Option.map(input.portfolio, (p) => p.trim())),
+        tokenEnv: input.tokenEnv.trim(),
+        graphUrl: input.graphUrl.trim(),
+        graphVersion: input.graphVersion.trim()
+      })
+      if (Result.isFailure(checked)) return yield* new CommandFailed({ message: checked.failure.join("\n       ") })
+      const settings = checked.success
+      const saved = yield* Effect.gen(function*() {
+        const storage = yield* Ports.Storage.Storage
+        const now = new Date(yield* Clock.currentTimeMillis)
+        const existing = yield* storage.getAccount(settings.name)
+        if (Option.isSome(existing) && !input.replace) {
+          const a = existing.value
+          return yield* new CommandFailed({
+            message: `Account "${a.name}" already exists (phone-number id ${a.phoneNumberId}, WABA ${a.wabaId}). ` +
+              `To change its settings run the same command with --replace; to add another number, choose another name.`
+          })
+        }
+        // Replacing keeps what Meta reported, unless it is another number now.
+        const account = Option.isSome(existing) && existing.value.phoneNumberId === settings.phoneNumberId
+          ? { ...existing.value, ...settings, updatedAt: now }
+          : newAccount(settings, now)
+        return yield* storage.saveAccount(account)
+      }).pipe(withStorage(input.databaseUrl))
+      if (input.json) return yield* printJson({ account: accountJson(saved) })
+      yield* Console.log(`Saved account ${saved.name}: phone-number id ${saved.phoneNumberId}, WABA ${saved.wabaId}, ` +
+        `token from ${saved.tokenEnv}, Graph ${saved.graphUrl} ${saved.graphVersion}.`)
+      yield* Console.log(`Next: megaphone accounts refresh ${saved.name}   (reads its tier, quality and throughput from Meta)`)
+      if (process.env[saved.tokenEnv] === undefined) {
+        yield* Console.error(`note: ${saved.tokenEnv} is not set in this environment; set it before refresh or templates sync.`)
+      }
+    })
+).pipe(Command.withDescription("Add a WhatsApp business phone number (its token stays in an environment variable)."))
+
+// ---------------------------------------------------------------------------------------------------------
+// accounts list / show
+
+const list = Command.make("list", { databaseUrl, json }, ({ databaseUrl, json: asJson }) =>
+  Effect.gen(function*() {
+    const accounts = yield* Effect.gen(function*() {
+      return yield* (yield* Ports.Storage.Storage).listAccounts()
+    }).pipe(withStorage(databaseUrl))
+    if (asJson) return yield* printJson({ accounts: accounts.map(accountJson) })
+    if (accounts.length === 0) {
+      return yield* Console.log("No accounts yet. Add one: megaphone accounts add NAME --phone-number-id ID --waba-id ID")
+    }
+    yield* Console.log(table(
+      ["NAME", "PHONE NUMBER ID", "WABA", "NUMBER", "TIER", "LIMIT", "QUALITY", "MPS", "STATUS"],
+      accounts.map((a) => [
+        a.name, a.phoneNumberId, a.wabaId, cell(a.displayPhoneNumber), cell(a.messagingTier), limitText(a.messagingLimit),
+        cell(a.qualityRating), String(a.throughputMps), cell(a.status)
+      ])
+    ))
+  })).pipe(Command.withDescription("List the accounts."))
+
+const show = Command.make(
+  "show",
+  { name: Argument.String("NAME"), databaseUrl, json },
+  ({ name, databaseUrl, json: asJson }) =>
+    Effect.gen(function*() {
+      const { account, quota } = yield* Effect.gen(function*() {
+        const account = yield* findAccount(name)
+        const now = new Date(yield* Clock.currentTimeMillis)
+        const quota = yield* (yield* Ports.Storage.Storage).quotaUsage(account, now)
+        return { account, quota }
+      }).pipe(withStorage(databaseUrl))
+      const quotaJson = {
+        quota_key: quota.quotaKey,
+        used: quota.used,
+        limit: quota.limit,
+        remaining: quota.remaining,
+        next_free_at: quota.nextFreeAt ?? null
+      }
+      if (asJson) return yield* printJson({ account: accountJson(account), quota: quotaJson })
+      const a = account
+      yield* Console.log(table(["FIELD", "VALUE"], [
+        ["name", a.name],
+        ["phone-number id", a.phoneNumberId],
+        ["WABA", a.wabaId],
+        ["portfolio", cell(a.portfolioId)],
+        ["number", cell(a.displayPhoneNumber)],
+        ["token from", a.tokenEnv],
+        ["Graph API", `${a.graphUrl} ${a.graphVersion}`],
+        ["messaging tier", cell(a.messagingTier)],
+        ["messaging limit", limitText(a.messagingLimit)],
+        ["used (rolling 24 h)", `${quota.used} (${quota.quotaKey})`],
+        ["quality", cell(a.qualityRating)],
+        ["throughput", `${a.throughputMps} mps${a.throughputLevel === null ? "" : ` (${a.throughputLevel})`}`],
+        ["name status", cell(a.nameStatus)],
+        ["status", cell(a.status)],
+        ["updated", a.updatedAt.toISOString()]
+      ]))
+    })
+).pipe(Command.withDescription("Show one account, with its use of the rolling 24-hour messaging limit."))
+
+// ---------------------------------------------------------------------------------------------------------
+// accounts refresh
+
+/**
+ * The account after Meta's phone-number report: tier → messaging limit, throughput level → mps. A tier Megaphone
+ * cannot read keeps the previous limit (reported as a warning) rather than guessing a larger one.
+ */
+export const applyPhoneNumberInfo = (
+  account: Account,
+  info: Ports.Transport.PhoneNumberInfo,
+  now: Date
+): { readonly account: Account; readonly warnings: ReadonlyArray<string> } => {
+  const warnings: Array<string> = []
+  let messagingLimit = account.messagingLimit
+  if (info.messagingLimitTier !== null) {
+    const parsed = Quota.parseMessagingTier(info.messagingLimitTier)
+    if (Result.isSuccess(parsed)) messagingLimit = parsed.success
+    else warnings.push(`Meta reported the messaging tier ${info.messagingLimitTier}, which Megaphone does not know; the limit stays ${limitText(account.messagingLimit)}.`)
+  }
+  if (info.status !== null && info.status !== "CONNECTED") {
+    warnings.push(`The number's status is ${info.status}: only CONNECTED numbers can send. See WhatsApp Manager → Phone numbers.`)
+  }
+  if (info.qualityRating === "RED") {
+    warnings.push("The number's quality rating is RED: customers block or report its messages; slow down and review the templates.")
+  }
+  return {
+    account: {
+      ...account,
+      displayPhoneNumber: info.displayPhoneNumber,
+      messagingLimit,
+      messagingTier: info.messagingLimitTier,
+      qualityRating: info.qualityRating,
+      throughputLevel: info.throughputLevel,
+      throughputMps: Quota.throughputFor({ level: info.throughputLevel ?? undefined }),
+      nameStatus: info.nameStatus,
+      status: info.status,
+      updatedAt: now
+    },
+    warnings
+  }
+}
+
+const refresh = Command.make(
+  "refresh",
+  { name: Argument.String("NAME"), databaseUrl, json },
+  ({ name, databaseUrl, json: asJson }) =>
+    Effect.gen(function*() {
+      const { account, warnings } = yield* Effect.gen(function*() {
+        const storage = yield* Ports.Storage.Storage
+        const transport = yield* Ports.Transport.Transport
+        const account = yield* findAccount(name)
+        const token = yield* accessToken(account)
+        const info = yield* transport.phoneNumberInfo(senderCredentials(account, token)).pipe(
+          Effect.mapError((error) => transportFailure(account, error))
+        )
+        const now = new Date(yield* Clock.currentTimeMillis)
+        const refreshed = applyPhoneNumberInfo(account, info, now)
+        return { account: yield* storage.saveAccount(refreshed.account), warnings: refreshed.warnings }
+      }).pipe(withTransport, withStorage(databaseUrl))
+      if (asJson) return yield* printJson({ account: accountJson(account), warnings })
+      yield* Console.log(`Refreshed ${account.name} (${cell(account.displayPhoneNumber)}): tier ${cell(account.messagingTier)} ` +
+        `(${limitText(account.messagingLimit)}), quality ${cell(account.qualityRating)}, throughput ${cell(account.throughputLevel)} ` +
+        `(${account.throughputMps} mps), name ${cell(account.nameStatus)}, status ${cell(account.status)}.`)
+      for (const warning of warnings) yield* Console.error(`warning: ${warning}`)
+    })
+).pipe(Command.withDescription("Read the account's tier, quality, throughput and status from Meta and save them."))
+
+/** `megaphone accounts add | list | show | refresh` */
+export const accounts = Command.make("accounts").pipe(
+  Command.withDescription("WhatsApp business numbers to send from."),
+  Command.withSubcommands([add, list, show, refresh])
+)

@@ -1,0 +1,37 @@
+// The real `megaphone` binary for end-to-end CLI tests: a child process in a scratch directory, with only the
+// environment a test gives it (so a token variable is set only when the test means it).
+import { execFile } from "node:child_process"
+import { chmod, mkdtemp } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { promisify } from "node:util"
+
+const bin = join(import.meta.dirname, "..", "..", "bin", "megaphone.ts")
+
+/** What one run printed and how it exited. */
+export interface RunResult {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** A scratch working directory the embedded server (running as `postgres` under root) may enter. */
+export const scratchDirectory = async (): Promise<string> => {
+  const cwd = await mkdtemp(join(tmpdir(), "megaphone-cli-"))
+  await chmod(cwd, 0o755)
+  return cwd
+}
+
+/** Runs `megaphone ARGS` in `cwd` with PATH plus `env`. */
+export const megaphone = async (cwd: string, args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<RunResult> => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
+      cwd,
+      env: { PATH: process.env["PATH"] ?? "", ...env }
+    })
+    return { code: 0, stdout, stderr }
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string }
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr }
+  }
+}

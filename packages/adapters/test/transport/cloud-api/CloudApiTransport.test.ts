@@ -184,6 +184,25 @@ describe("against the simulator", () => {
       assert.strictEqual(stats.accepted, 1)
     }))
 
+  it.live("a new recipient beyond the 24 h limit is refused with 131048: an account problem", () =>
+    Effect.gen(function*() {
+      const small: SimulatorConfigInput = {
+        ...simulatorConfig,
+        accounts: simulatorConfig.accounts.map((a) => ({ ...a, messagingLimitTier: "TIER_250" }))
+      }
+      const simulator = yield* Simulator.start(small)
+      const transport = yield* CloudApiTransport.make()
+      const account = sender(simulator.url)
+      for (let n = 0; n < 250; n++) {
+        yield* transport.sendTemplate(account, { ...payload, to: `420602${String(n).padStart(6, "0")}` })
+      }
+      const refused = yield* failure(transport.sendTemplate(account, { ...payload, to: "420603000000" }))
+      assert.strictEqual(refused.error.errorClass, "account")
+      assert.strictEqual(refused.error.code, "131048")
+      // A recipient already inside the window still goes.
+      assert.match((yield* transport.sendTemplate(account, { ...payload, to: "420602000007" })).wamid, /^wamid\./)
+    }))
+
   it.live("a hanging simulator times out: transient, outcome unknown", () =>
     Effect.gen(function*() {
       const { simulator, transport, account } = yield* onSimulator({ requestTimeoutMs: 250 })

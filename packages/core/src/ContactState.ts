@@ -140,6 +140,8 @@ export type ContactEvent =
   | { readonly _tag: "FailureReported"; readonly error: ClassifiedError; readonly at: Date; readonly wamid: string }
   /** The campaign was stopped by an administrator. */
   | { readonly _tag: "Cancelled" }
+  /** The recipient opted out (replied STOP, or was put on the suppression list) before this contact was sent. */
+  | { readonly _tag: "OptedOut"; readonly reason: string }
 
 /** An event that does not apply to the contact's current state. Safe to log and drop. */
 export class InvalidTransition extends Schema.TaggedError<InvalidTransition>()("InvalidTransition", {
@@ -256,6 +258,12 @@ export const transition = (
     case "Cancelled": {
       if (!isCancellable(row.state)) return Result.succeed(row)
       return Result.succeed(settle(row, "cancelled", now))
+    }
+    case "OptedOut": {
+      // A send in flight cannot be called back; the reply only stops sends that have not started.
+      if (row.state === "in_progress") return invalid("the message is being sent; an opt-out stops only waiting contacts")
+      if (!isPending(row.state)) return Result.succeed(row)
+      return Result.succeed(settle({ ...row, lastError: { code: "opted_out", text: event.reason } }, "invalid_record", now))
     }
   }
 }

@@ -138,6 +138,18 @@ describe("one contact's journey", () => {
     expect(refused(cancelledInFlight, { _tag: "AttemptFailed", error: somethingWrong, decision: { _tag: "Release" } }).reason).toMatch(/after the contact left/)
   })
 
+  it("an opt-out settles a waiting contact as invalid_record; a send in flight or a settled contact is left alone", () => {
+    const reason = "The recipient replied STOP."
+    expect(ok(ContactState.initial(t0), { _tag: "OptedOut", reason }, at(5))).toMatchObject({
+      state: "invalid_record", lastError: { code: "opted_out", text: reason }, nextAttemptAt: null
+    })
+    const retry = ok(claimed(), { _tag: "AttemptFailed", error: somethingWrong, decision: { _tag: "RetryAt", at: at(30), countsAsAttempt: true } })
+    expect(ok(retry, { _tag: "OptedOut", reason }).state).toBe("invalid_record")
+    expect(refused(claimed(), { _tag: "OptedOut", reason }).reason).toMatch(/being sent/)
+    const sent = ok(claimed(), status("sent", 1))
+    expect(ok(sent, { _tag: "OptedOut", reason })).toBe(sent)
+  })
+
   it("refuses what cannot happen, with the reason", () => {
     const fresh = ContactState.initial(t0)
     expect(refused(fresh, { _tag: "Accepted", wamid: "w", waId: null }).reason).toMatch(/never claimed/)
@@ -196,7 +208,7 @@ const anyEvent: fc.Arbitrary<ContactEvent> = fc.oneof(
   fc.tuple(classifiedError, fc.double({ min: 0, max: 1, noNaN: true }), fc.nat(4)).map(([error, random, attempts]): ContactEvent => ({
     _tag: "AttemptFailed", error, decision: RetryPolicy.decide(RetryPolicy.defaultPolicy, { attempts, throttledAttempts: 0, error, now: t0, random })
   })),
-  fc.constantFrom<ContactEvent>({ _tag: "LeaseExpired", decision: { _tag: "RetryAt", at: t0, countsAsAttempt: true } }, { _tag: "Released" }, { _tag: "Cancelled" }),
+  fc.constantFrom<ContactEvent>({ _tag: "LeaseExpired", decision: { _tag: "RetryAt", at: t0, countsAsAttempt: true } }, { _tag: "Released" }, { _tag: "Cancelled" }, { _tag: "OptedOut", reason: "STOP" }),
   fc.tuple(fc.constantFrom<DeliveryStatus>("sent", "delivered", "read"), fc.nat(1000)).map(([s, seconds]) => status(s, seconds)),
   fc.tuple(classifiedError, fc.nat(1000)).map(([error, seconds]): ContactEvent => ({ _tag: "FailureReported", error, at: at(seconds), wamid: "wamid.A" }))
 )

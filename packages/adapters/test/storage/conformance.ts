@@ -555,6 +555,25 @@ export const storageConformance = (
           expect((yield* s.listSuppressions()).length).toBe(1)
         }))
 
+      test("suppressing a recipient settles their waiting contacts in every campaign, not one being sent", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(account("a"))
+          const one = yield* runningCampaign(s, "a", "one")
+          const two = yield* runningCampaign(s, "a", "two")
+          yield* s.addCampaignContacts(one.id, [newContact(1), newContact(2)], T0)
+          yield* s.addCampaignContacts(two.id, [newContact(1)], T0)
+          // Campaign one's contact of recipient 1 is in flight; campaign two's waits.
+          const [inFlight] = (yield* s.claim({ account: a, limit: 1, leaseMs: 60 * SECOND, owner: "d", now: at(SECOND) })).claimed
+          expect(inFlight?.contact.recipient).toBe(recipient(1))
+          expect(yield* s.suppress([{ recipient: recipient(1), reason: "replied STOP" }], at(2 * SECOND))).toBe(1)
+          expect(yield* s.campaignCounts(one.id)).toEqual({ ...Campaign.emptyCounts, in_progress: 1, initial: 1 })
+          expect(yield* s.campaignCounts(two.id)).toEqual({ ...Campaign.emptyCounts, invalid_record: 1 })
+          const [settled] = yield* s.listCampaignContacts(two.id, "invalid_record", { limit: 1 })
+          expect(settled?.progress.lastError?.code).toBe("opted_out")
+          expect(settled?.progress.lastError?.text).toContain("replied STOP")
+          expect(settled?.progress.stateTimes.invalid_record).toEqual(at(2 * SECOND))
+        }))
+
       test("append and list events, per campaign and paged", (s) =>
         Effect.gen(function*() {
           const c = yield* s.createCampaign({ name: "c", accountName: "a", templateName: "order_done", language: "cs", note: null }, T0)

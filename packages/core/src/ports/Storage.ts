@@ -406,7 +406,11 @@ export interface StorageShape {
   readonly quotaUsage: (account: Account, now: Date) => Op<QuotaUsage>
 
   // Suppression list
-  /** Add recipients to the suppression list (existing ones keep their reason); returns how many were new. */
+  /**
+   * Add recipients to the suppression list (existing ones keep their reason); returns how many were new. Their
+   * contacts still waiting to be sent (`initial`, `retry_scheduled`) in any campaign get `OptedOut` in the same
+   * atomic step; a send already in flight is not called back.
+   */
   readonly suppress: (entries: ReadonlyArray<{ readonly recipient: string; readonly reason: string }>, now: Date) => Op<number>
   /** Remove a recipient from the suppression list; false when it was not there. */
   readonly unsuppress: (recipient: string) => Op<boolean>

@@ -9,6 +9,7 @@
 import { Campaign, ContactState, Filter, Ports, Quota, RetryPolicy } from "@megaphone/core"
 import { Effect, Layer, Option, Result, Semaphore } from "effect"
 import { decideClaims, releaseReservation, type Candidate } from "../shared/ClaimDecision.ts"
+import { optedOutText } from "../shared/Suppression.ts"
 
 type StorageShape = Ports.Storage.StorageShape
 type CampaignContact = Ports.Storage.CampaignContact
@@ -97,10 +98,6 @@ const missingRecipient: ContactState.LastError = {
   text: "The phone number is not a valid number; correct it in the source (CSV or directory) and add the contact again."
 }
 
-const optedOut: ContactState.LastError = {
-  code: "opted_out",
-  text: "The recipient is on the suppression list (opted out); remove them from it (`unsuppress`) only if they agreed to receive messages again."
-}
 
 /** A fresh in-memory storage with nothing in it; each call makes an independent store. */
 export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
@@ -390,7 +387,10 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
             progress = ContactState.invalidRecord(copy(now), copy(c.invalid ?? missingRecipient))
             invalid++
           } else if (suppressions.has(recipient)) {
-            progress = ContactState.invalidRecord(copy(now), optedOut)
+            progress = ContactState.invalidRecord(copy(now), {
+              code: "opted_out",
+              text: optedOutText(suppressions.get(recipient)?.reason ?? "opted out")
+            })
             suppressed++
           } else {
             progress = ContactState.initial(copy(now))
@@ -592,6 +592,14 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
           if (suppressions.has(recipient)) continue
           suppressions.set(recipient, { recipient, reason, createdAt: copy(now) })
           added++
+        }
+        // The recipients' contacts still waiting to be sent are settled now; a send in flight is not called back.
+        const reasons = new Map(entries.map((e) => [e.recipient, suppressions.get(e.recipient)?.reason ?? e.reason]))
+        for (const id of [...pendingIds]) {
+          const row = contacts.get(id)
+          const reason = row === undefined ? undefined : reasons.get(row.contact.recipient)
+          if (row === undefined || reason === undefined || row.contact.progress.state === "in_progress") continue
+          applyEvent(row, { _tag: "OptedOut", reason: optedOutText(reason) }, now)
         }
         return ok(added)
       }),

@@ -52,7 +52,9 @@ const insertChunk = (sql: Sql, campaignId: string, contacts: ReadonlyArray<Ports
         case when recipient = '' then error_code when suppressed_because is not null then 'opted_out' end,
         case
           when recipient = '' then error_text
-          when suppressed_because is not null then 'The recipient is on the suppression list: ' || suppressed_because
+          -- The same words as shared/Suppression.ts's optedOutText.
+          when suppressed_because is not null then 'The recipient is on the suppression list (' || suppressed_because
+            || '); remove them from it only if they agreed to receive messages again.'
         end,
         case when recipient = '' then error_class end,
         case when recipient <> '' and suppressed_because is null then ${now}::timestamptz end,

@@ -1,9 +1,13 @@
 /**
  * The suppression list and the event log.
  */
-import type { Ports } from "@megaphone/core"
-import { Effect } from "effect"
-import { date, decode, id, idOrNull, isId, jsonObject, jsons, type Op, type Row, type Sql, str, texts, timestamps } from "./Rows.ts"
+import { ContactState, type Ports } from "@megaphone/core"
+import { Effect, Result } from "effect"
+import { optedOutText } from "../shared/Suppression.ts"
+import {
+  contactColumns, date, decode, id, idOrNull, isId, jsonObject, jsons, type Op, type ProgressWrite, readContact, type Row,
+  type Sql, str, texts, timestamps, writeProgress
+} from "./Rows.ts"
 
 /** See `StorageShape.suppress`. */
 export const suppress = (
@@ -11,19 +15,37 @@ export const suppress = (
   entries: ReadonlyArray<{ readonly recipient: string; readonly reason: string }>,
   now: Date
 ): Op<number> =>
-  Effect.gen(function*() {
-    if (entries.length === 0) return 0
+  entries.length === 0 ? Effect.succeed(0) : sql.withTransaction(Effect.gen(function*() {
+    const recipients = texts(entries.map((e) => e.recipient))
     const rows = yield* sql`
       insert into suppressions (recipient, reason, created_at)
       select s.recipient, s.reason, ${now}
-      from unnest(${texts(entries.map((e) => e.recipient))}::text[], ${texts(entries.map((e) => e.reason))}::text[])
+      from unnest(${recipients}::text[], ${texts(entries.map((e) => e.reason))}::text[])
         with ordinality as s(recipient, reason, ord)
       order by s.ord
       on conflict (recipient) do nothing
       returning recipient
     `
+    // The recipients' contacts still waiting to be sent are settled now (ContactState's OptedOut), with the
+    // reason on the list; a send already in flight is not called back.
+    const waiting = yield* decode("suppress", yield* sql<Row>`
+      select ${sql.literal(contactColumns)}, s.reason as suppressed_because
+      from campaign_contacts cc
+      join suppressions s on s.recipient = cc.recipient
+      where cc.recipient = any(${recipients}::text[])
+        and cc.state in ('initial', 'retry_scheduled')
+      order by cc.id
+      for update of cc
+    `, (row) => ({ stored: readContact(row), reason: str(row, "suppressed_because") }))
+    const writes: Array<ProgressWrite> = []
+    for (const { stored, reason } of waiting) {
+      const next = ContactState.transition(stored.contact.progress, { _tag: "OptedOut", reason: optedOutText(reason) }, now)
+      if (Result.isFailure(next)) continue
+      writes.push({ id: stored.contact.id, progress: next.success, leaseOwner: null, reservation: stored.reservation })
+    }
+    yield* writeProgress(sql, writes)
     return rows.length
-  })
+  }))
 
 /** See `StorageShape.unsuppress`. */
 export const unsuppress = (sql: Sql, recipient: string): Op<boolean> =>

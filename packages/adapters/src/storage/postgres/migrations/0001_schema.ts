@@ -124,6 +124,11 @@ const statements: ReadonlyArray<string> = [
   // Counts per state and listing by state, both per campaign.
   `create index campaign_contacts_state on campaign_contacts (campaign_id, state, id)`,
 
+  // An opt-out settles the recipient's waiting contacts in every campaign.
+  `create index campaign_contacts_waiting_recipient
+     on campaign_contacts (recipient)
+     where state in ('initial', 'retry_scheduled')`,
+
   // The lease rescuer looks only at contacts being sent.
   `create index campaign_contacts_lease on campaign_contacts (lease_expires_at) where state = 'in_progress'`,
 

@@ -16,10 +16,11 @@ import * as path from "node:path"
 import { parseArgs } from "node:util"
 import { PgClient } from "@effect/sql-pg"
 import { Campaign, Ports } from "@megaphone/core"
-import { Cause, Clock, Context, Effect, Exit, Layer, Redacted, Result, type Scope } from "effect"
+import { Clock, Context, Effect, Layer, Redacted, Result, type Scope } from "effect"
 import { SqlClient } from "effect/sql"
 import * as EmbeddedPostgres from "../../packages/adapters/src/storage/embedded/EmbeddedPostgres.ts"
 import * as PgStorage from "../../packages/adapters/src/storage/postgres/PgStorage.ts"
+import { runBenchmark } from "../support/main.ts"
 
 type Storage = Ports.Storage.StorageShape
 
@@ -538,23 +539,4 @@ const run = (options: Options) =>
   })
 
 const options = parseOptions(process.argv.slice(2))
-// Ctrl+C interrupts the run; the scope then closes the pools, stops the embedded server (or drops the
-// database) and deletes the temporary data directory before the process ends.
-const exit = await Effect.runPromiseExit(
-  run(options).pipe(
-    Effect.map((report) => ({ _tag: "Done", report }) as const),
-    Effect.raceFirst(Effect.map(EmbeddedPostgres.awaitShutdownSignal, (signal) => ({ _tag: "Signal", signal }) as const)),
-    Effect.scoped
-  )
-)
-if (Exit.isFailure(exit)) {
-  const errors = Cause.prettyErrors(exit.cause)
-  console.error(errors.length > 0 ? errors.map((e) => e.message).join("\n") : Cause.pretty(exit.cause))
-  process.exitCode = 1
-} else if (exit.value._tag === "Signal") {
-  console.error(`\n${exit.value.signal}: stopped; the database was cleaned up.`)
-  process.exitCode = 130
-} else {
-  // A missed goal is a finding for docs/benchmarks.md, not a failure: the exit code only says the run worked.
-  console.log(options.json ? JSON.stringify(exit.value.report, null, 2) : table(exit.value.report))
-}
+await runBenchmark(run(options), { json: options.json, table })

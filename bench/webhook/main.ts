@@ -16,13 +16,13 @@ import { parseArgs } from "node:util"
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Campaign, Ports } from "@megaphone/core"
-import { Cause, Effect, Exit, Layer, Redacted, Result } from "effect"
+import { Effect, Layer, Redacted, Result } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
 import { SqlClient } from "effect/sql"
 import * as Database from "../../packages/adapters/src/storage/Database.ts"
-import * as EmbeddedPostgres from "../../packages/adapters/src/storage/embedded/EmbeddedPostgres.ts"
 import * as Receiver from "../../packages/daemon/src/webhook/Receiver.ts"
 import * as Signature from "../../packages/daemon/src/webhook/Signature.ts"
+import { runBenchmark } from "../support/main.ts"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Senders (worker threads): each runs `loops` concurrent POST loops over its own messages
@@ -389,22 +389,5 @@ const table = (r: Report): string => {
 
 if (isMainThread) {
   const options = parseOptions(process.argv.slice(2))
-  const exit = await Effect.runPromiseExit(
-    run(options).pipe(
-      Effect.map((report) => ({ _tag: "Done", report }) as const),
-      Effect.raceFirst(Effect.map(EmbeddedPostgres.awaitShutdownSignal, (signal) => ({ _tag: "Signal", signal }) as const)),
-      Effect.scoped
-    )
-  )
-  if (Exit.isFailure(exit)) {
-    const errors = Cause.prettyErrors(exit.cause)
-    console.error(errors.length > 0 ? errors.map((e) => e.message).join("\n") : Cause.pretty(exit.cause))
-    process.exitCode = 1
-  } else if (exit.value._tag === "Signal") {
-    console.error(`\n${exit.value.signal}: stopped; the database was cleaned up.`)
-    process.exitCode = 130
-  } else {
-    // A missed goal is a finding for docs/benchmarks.md, not a failure: the exit code only says the run worked.
-    console.log(options.json ? JSON.stringify(exit.value.report, null, 2) : table(exit.value.report))
-  }
+  await runBenchmark(run(options), { json: options.json, table })
 }

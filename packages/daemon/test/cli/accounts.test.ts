@@ -1,23 +1,14 @@
 // `megaphone accounts …` as a user runs it: the real binary, a real PostgreSQL, the simulator as Meta,
 // SPEC §7 exit codes, and a token that is never printed.
-import { rm } from "node:fs/promises"
 import { Redacted } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
 import {
-  config, PHONE_ID, PHONE_ID_2, type Running, startSimulator, TOKEN, WABA_ID
+  PHONE_ID, PHONE_ID_2, TOKEN, WABA_ID
 } from "../../../adapters/test/transport/simulator/support.ts"
-import { megaphone, scratchDirectory } from "./binary.ts"
+import { megaphone, withSimulator } from "./binary.ts"
 
-const cwd = await scratchDirectory()
-let simulator: Running
-beforeAll(async () => {
-  simulator = await startSimulator(config())
-})
-afterAll(async () => {
-  await simulator.stop()
-  await rm(cwd, { recursive: true, force: true })
-})
+const { cwd, simulator: running } = await withSimulator()
 
 const database = async () => Redacted.value(await freshDatabase("embedded"))
 const run = (url: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
@@ -129,7 +120,7 @@ describe("megaphone accounts", () => {
 
   it("refresh reads tier, quality, throughput and status from the simulator over HTTP and saves them", async () => {
     const url = await database()
-    const graph = ["--graph-url", simulator.sim.url, "--token-env", "SIM_TOKEN"]
+    const graph = ["--graph-url", running().sim.url, "--token-env", "SIM_TOKEN"]
     await run(url, ["accounts", "add", "shop", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, ...graph])
     await run(url, ["accounts", "add", "fast", "--phone-number-id", PHONE_ID_2, "--waba-id", WABA_ID, ...graph])
 
@@ -154,7 +145,7 @@ describe("megaphone accounts", () => {
   it("refresh without the token variable names it; a wrong token fails (1) without printing it", async () => {
     const url = await database()
     await run(url, ["accounts", "add", "shop", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID,
-      "--graph-url", simulator.sim.url, "--token-env", "SIM_TOKEN"])
+      "--graph-url", running().sim.url, "--token-env", "SIM_TOKEN"])
     const unset = await run(url, ["accounts", "refresh", "shop"])
     expect(unset.code).toBe(1)
     expect(unset.stderr).toContain("read from the environment variable SIM_TOKEN, which is not set. Set SIM_TOKEN")

@@ -1,10 +1,12 @@
 // The real `megaphone` binary for end-to-end CLI tests: a child process in a scratch directory, with only the
 // environment a test gives it (so a token variable is set only when the test means it).
 import { execFile } from "node:child_process"
-import { chmod, mkdtemp } from "node:fs/promises"
+import { chmod, mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
+import { afterAll, beforeAll } from "vitest"
+import { config, type Running, startSimulator } from "../../../adapters/test/transport/simulator/support.ts"
 
 const bin = join(import.meta.dirname, "..", "..", "bin", "megaphone.ts")
 
@@ -33,5 +35,25 @@ export const megaphone = async (cwd: string, args: ReadonlyArray<string>, env: R
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string }
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr }
+  }
+}
+
+/** For a test file: a scratch directory, and the simulator (as Meta) running while the file's tests run. */
+export const withSimulator = async (): Promise<{ readonly cwd: string; readonly simulator: () => Running }> => {
+  const cwd = await scratchDirectory()
+  let simulator: Running | undefined
+  beforeAll(async () => {
+    simulator = await startSimulator(config())
+  })
+  afterAll(async () => {
+    await simulator?.stop()
+    await rm(cwd, { recursive: true, force: true })
+  })
+  return {
+    cwd,
+    simulator: () => {
+      if (simulator === undefined) throw new Error("the simulator starts in beforeAll")
+      return simulator
+    }
   }
 }

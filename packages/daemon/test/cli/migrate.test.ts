@@ -1,31 +1,16 @@
 // `megaphone migrate` as a user runs it: the real binary, a real PostgreSQL, SPEC §7 exit codes.
 import { execFile } from "node:child_process"
-import { chmod, mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { rm } from "node:fs/promises"
 import { join } from "node:path"
 import { promisify } from "node:util"
 import { Redacted } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
+import { megaphone as run, scratchDirectory } from "./binary.ts"
 
-const bin = join(import.meta.dirname, "..", "..", "bin", "megaphone.ts")
-const cwd = await mkdtemp(join(tmpdir(), "megaphone-cli-"))
-// As root the embedded server runs as `postgres`, which must be able to enter the data directory's parents.
-await chmod(cwd, 0o755)
+const cwd = await scratchDirectory()
 afterAll(() => rm(cwd, { recursive: true, force: true }))
-
-const megaphone = async (args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
-      cwd,
-      env: { PATH: process.env["PATH"] ?? "", ...env }
-    })
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string }
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr }
-  }
-}
+const megaphone = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => run(cwd, args, env)
 
 describe("megaphone migrate", () => {
   it("applies the migrations once, then reports the schema up to date, in text and JSON", async () => {

@@ -1,25 +1,16 @@
 // `megaphone templates sync | list` as a user runs them: the real binary, a real PostgreSQL (seeded through
 // the storage where a test needs campaigns), and the simulator as Meta over HTTP.
-import { rm } from "node:fs/promises"
 import { Database } from "@megaphone/adapters"
 import { Campaign, Ports, Template } from "@megaphone/core"
 import { Effect, Redacted, Result } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
 import {
-  config, PHONE_ID, type Running, startSimulator, TOKEN, WABA_ID
+  PHONE_ID, TOKEN, WABA_ID
 } from "../../../adapters/test/transport/simulator/support.ts"
-import { megaphone, scratchDirectory } from "./binary.ts"
+import { megaphone, withSimulator } from "./binary.ts"
 
-const cwd = await scratchDirectory()
-let simulator: Running
-beforeAll(async () => {
-  simulator = await startSimulator(config())
-})
-afterAll(async () => {
-  await simulator.stop()
-  await rm(cwd, { recursive: true, force: true })
-})
+const { cwd, simulator: running } = await withSimulator()
 
 const T0 = new Date("2026-11-26T10:00:00.000Z")
 
@@ -98,7 +89,7 @@ describe("megaphone templates sync", () => {
   it("fetches the templates from the simulator, explains the unusable ones, and pauses a campaign whose template Meta paused", async () => {
     const url = Redacted.value(await freshDatabase("embedded"))
     const run = (args: ReadonlyArray<string>) => megaphone(cwd, [...args, "--database-url", url], { SIM_TOKEN: TOKEN })
-    await run(["accounts", "add", "shop", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, "--graph-url", simulator.sim.url,
+    await run(["accounts", "add", "shop", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, "--graph-url", running().sim.url,
       "--token-env", "SIM_TOKEN"])
 
     const first = await run(["templates", "sync", "--json"])
@@ -119,7 +110,7 @@ describe("megaphone templates sync", () => {
       yield* s.updateCampaignLifecycle(created.id, "draft", Result.getOrThrow(Campaign.start(created.lifecycle, counts, T0)))
       return created.id
     }))
-    await Effect.runPromise(simulator.sim.setTemplateStatus(WABA_ID, "order_done", "cs", "PAUSED"))
+    await Effect.runPromise(running().sim.setTemplateStatus(WABA_ID, "order_done", "cs", "PAUSED"))
     try {
       const second = await run(["templates", "sync"])
       expect(second.code).toBe(0)
@@ -129,7 +120,7 @@ describe("megaphone templates sync", () => {
       const lifecycle = await withStorage(url, (s) => Effect.map(s.getCampaign(campaignId), (c) => c._tag === "Some" ? c.value.lifecycle : null))
       expect(lifecycle?.pauseReason).toMatchObject({ _tag: "System", kind: "template_unusable", code: "PAUSED" })
     } finally {
-      await Effect.runPromise(simulator.sim.reset)
+      await Effect.runPromise(running().sim.reset)
     }
     const third = await run(["templates", "sync", "--account", "shop", "--json"])
     expect(JSON.parse(third.stdout).accounts[0].resumed_campaigns).toEqual([campaignId])
@@ -142,8 +133,8 @@ describe("megaphone templates sync", () => {
     expect(none.code).toBe(1)
     expect(none.stderr).toContain("No accounts yet. Add one with `megaphone accounts add NAME")
     await withStorage(url, (s) => Effect.gen(function*() {
-      yield* s.saveAccount(account("shop", WABA_ID, simulator.sim.url))
-      yield* s.saveAccount({ ...account("broken", "999", simulator.sim.url), tokenEnv: "BROKEN_TOKEN" })
+      yield* s.saveAccount(account("shop", WABA_ID, running().sim.url))
+      yield* s.saveAccount({ ...account("broken", "999", running().sim.url), tokenEnv: "BROKEN_TOKEN" })
     }))
     const result = await megaphone(cwd, ["templates", "sync", "--json", "--database-url", url], { SIM_TOKEN: TOKEN })
     expect(result.code).toBe(1)

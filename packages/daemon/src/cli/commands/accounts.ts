@@ -50,16 +50,8 @@ const limitText = (limit: Quota.MessagingLimit): string =>
 // ---------------------------------------------------------------------------------------------------------
 // accounts add
 
-/** The settings `accounts add` takes, as typed. */
-export interface AccountSettings {
-  readonly name: string
-  readonly phoneNumberId: string
-  readonly wabaId: string
-  readonly portfolioId: string | null
-  readonly tokenEnv: string
-  readonly graphUrl: string
-  readonly graphVersion: string
-}
+/** The settings `accounts add` takes, as typed: the part of an account a person chooses. */
+export type AccountSettings = Pick<Account, "name" | "phoneNumberId" | "wabaId" | "portfolioId" | "tokenEnv" | "graphUrl" | "graphVersion">
 
 const DIGITS = /^\d+$/
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/

@@ -1,0 +1,28 @@
+// How every benchmark ends: print its report (a table, or one JSON document), clean up on Ctrl+C, and set the
+// exit code — a missed goal is a finding for docs/benchmarks.md, not a failure.
+import { Cause, Effect, Exit, type Scope } from "effect"
+import * as EmbeddedPostgres from "../../packages/adapters/src/storage/embedded/EmbeddedPostgres.ts"
+
+/** Run a benchmark to its report; Ctrl+C closes its scope (servers stopped, temp data deleted) and exits 130. */
+export const runBenchmark = async <R, E>(
+  run: Effect.Effect<R, E, Scope.Scope>,
+  options: { readonly json: boolean; readonly table: (report: R) => string }
+): Promise<void> => {
+  const exit = await Effect.runPromiseExit(
+    run.pipe(
+      Effect.map((report) => ({ _tag: "Done", report }) as const),
+      Effect.raceFirst(Effect.map(EmbeddedPostgres.awaitShutdownSignal, (signal) => ({ _tag: "Signal", signal }) as const)),
+      Effect.scoped
+    )
+  )
+  if (Exit.isFailure(exit)) {
+    const errors = Cause.prettyErrors(exit.cause)
+    console.error(errors.length > 0 ? errors.map((e) => e.message).join("\n") : Cause.pretty(exit.cause))
+    process.exitCode = 1
+  } else if (exit.value._tag === "Signal") {
+    console.error(`\n${exit.value.signal}: stopped; everything it started was cleaned up.`)
+    process.exitCode = 130
+  } else {
+    console.log(options.json ? JSON.stringify(exit.value.report, null, 2) : options.table(exit.value.report))
+  }
+}

@@ -52,6 +52,7 @@ describe("status webhooks", () => {
         })
         expect(mine[2]).not.toHaveProperty("pricing")
       })
+      await eventually(() => Effect.runSync(sim.stats).webhooks.posted === 15)
       const stats = await Effect.runPromise(sim.stats)
       expect(stats.webhooks).toMatchObject({ posted: 15, statusesPosted: 15, failed: 0, pending: 0 })
     })
@@ -88,6 +89,8 @@ describe("status webhooks", () => {
       await eventually(() => hook.statuses().length === 1)
       expect(hook.attempts()).toBe(3)
       expect(hook.statuses()[0]).toMatchObject({ id: wamid, status: "sent" })
+      // The receiver has the body before the simulator has read its 200: wait for the count, then check it.
+      await eventually(() => Effect.runSync(sim.stats).webhooks.posted === 1)
       expect((await Effect.runPromise(sim.stats)).webhooks).toMatchObject({ posted: 1, failed: 2, retried: 2, dropped: 0 })
     }, (n) => (n < 2 ? 500 : 200))
   })

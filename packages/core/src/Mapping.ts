@@ -410,6 +410,36 @@ export const resolve = (
 export const toRecord = (resolved: ResolvedParameters): Readonly<Record<string, string>> =>
   Object.fromEntries(resolved.values.map((value) => [value.variable.key, value.value]))
 
+/**
+ * Rebuilds a contact's parameters from the values stored with it ({@link toRecord}'s form), for sending: every
+ * variable of the template needs its value, and each value still has to pass Meta's rules — a failure means the
+ * template changed since the contact was added.
+ */
+export const fromRecord = (
+  template: Template,
+  record: Readonly<Record<string, string>>
+): Result.Result<ResolvedParameters, ParameterError> => {
+  const problems: Array<ParameterProblem> = []
+  const values: Array<ResolvedValue> = []
+  for (const variable of variables(template)) {
+    const value = Object.hasOwn(record, variable.key) ? record[variable.key] ?? "" : ""
+    if (value === "") {
+      problems.push({
+        variable: variable.key,
+        value: "",
+        rule: "empty",
+        explanation: `Variable ${variable.key} (${variable.label}) has no value stored for this contact; the template gained it after the contact was added.`,
+        fix: "Add the contact again so its values are resolved for the template as it is now."
+      })
+      continue
+    }
+    problems.push(...checkValue(variable, value))
+    values.push({ variable, value, source: "contact" })
+  }
+  if (problems.length > 0) return Result.fail(new ParameterError({ problems }))
+  return Result.succeed({ template: { name: template.name, language: template.language }, values })
+}
+
 // ---------------------------------------------------------------------------------------------
 // Cloud API payload
 

@@ -313,3 +313,20 @@ describe("Mapping.buildPayload errors", () => {
     expect(error.message).toContain("order_done (cs)")
   })
 })
+
+describe("Mapping.fromRecord", () => {
+  it("rebuilds the stored values into the same payload resolve gave", () => {
+    const mapping = success(Mapping.fromCsvHeader(orderDone, ["phone", "a", "b", "c"]))
+    const resolved = success(Mapping.resolve(orderDone, mapping, { phone: "+420601000001", a: "pane", b: "Novák", c: "42" }))
+    const rebuilt = success(Mapping.fromRecord(orderDone, Mapping.toRecord(resolved)))
+    expect(rebuilt.values.map((value) => [value.variable.key, value.value])).toEqual([["1", "pane"], ["2", "Novák"], ["3", "42"]])
+    expect(success(Mapping.buildPayload(orderDone, "420601000001", rebuilt))).toEqual(
+      success(Mapping.buildPayload(orderDone, "420601000001", resolved))
+    )
+  })
+
+  it("names every variable the stored values lack or that Meta would refuse", () => {
+    const error = failure(Mapping.fromRecord(orderDone, { 1: "pane", 3: "a\nb" }))
+    expect(error.problems.map((problem) => [problem.variable, problem.rule])).toEqual([["2", "empty"], ["3", "line_break"]])
+  })
+})

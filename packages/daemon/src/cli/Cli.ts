@@ -1,6 +1,7 @@
 /** The `megaphone` command line (SPEC §7): the command tree, runnable with any argument list. */
 import { Command } from "effect/cli"
 import { accounts } from "./commands/accounts.ts"
+import { campaigns } from "./commands/campaigns.ts"
 import { migrate } from "./commands/migrate.ts"
 import { simulator } from "./commands/simulator.ts"
 import { templates } from "./commands/templates.ts"
@@ -8,7 +9,7 @@ import { templates } from "./commands/templates.ts"
 /** The root command and its subcommands. */
 export const megaphone = Command.make("megaphone").pipe(
   Command.withDescription("WhatsApp template-message campaigns through Meta's Cloud API."),
-  Command.withSubcommands([migrate, accounts, templates, simulator])
+  Command.withSubcommands([migrate, accounts, templates, campaigns, simulator])
 )
 
 /** Run the CLI on an argument list (without `node` and the script). */

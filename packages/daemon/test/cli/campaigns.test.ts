@@ -77,6 +77,7 @@ describe("megaphone campaigns", () => {
       "12345;pane;Nikdo;1003",
       "+420601123458;pane;\"Dvořák\r\nml.\";1004",
       "+420601123459;paní;Svobodová;",
+      "+420601123460,pane,Bílý,1005",
       "+420601123456;pane;Novák;1001",
       ""
     ].join("\r\n"))
@@ -84,8 +85,10 @@ describe("megaphone campaigns", () => {
     expect(added.code).toBe(0)
     const report = JSON.parse(added.stdout)
     expect(report).toMatchObject({ campaign: id, state: "draft", added: 4, invalid: 1, suppressed: 0, already_in_campaign: ["420601123456"] })
-    expect(report.rejected).toHaveLength(1)
+    expect(report.rejected).toHaveLength(2)
     expect(report.rejected[0]).toMatchObject({ line: 5, phone: "+420601123458", reason: expect.stringContaining("line break") })
+    // A row in another delimiter is rejected with its line, not added as one odd phone number.
+    expect(report.rejected[1]).toMatchObject({ line: 8, reason: expect.stringContaining("use the header's delimiter") })
 
     const shown = await run(["campaigns", "show", id, "--json"])
     expect(shown.code).toBe(0)

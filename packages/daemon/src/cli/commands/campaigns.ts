@@ -275,7 +275,8 @@ const fromCsv = (path: string, template: Template.Template, defaults: Readonly<R
     })
     const text = decodeUtf8(bytes)
     if (Result.isFailure(text)) return yield* new CommandFailed({ message: `${path}: ${text.failure}` })
-    const rows = parseCsv(text.success, detectDelimiter(text.success))
+    const delimiter = detectDelimiter(text.success)
+    const rows = parseCsv(text.success, delimiter)
     if (Result.isFailure(rows)) return yield* new CommandFailed({ message: `${path}: ${rows.failure}` })
     const [headerRow, ...data] = rows.success
     if (headerRow === undefined) {
@@ -290,11 +291,14 @@ const fromCsv = (path: string, template: Template.Template, defaults: Readonly<R
     const contacts: Array<Ports.Storage.NewCampaignContact> = []
     const rejected: Array<Rejected> = []
     for (const row of data) {
-      if (row.cells.length > header.length) {
+      // A row of another shape is not guessed at: its cells would land in the wrong variables.
+      if (row.cells.length !== header.length) {
         rejected.push({
           line: row.line,
           phone: (row.cells[0] ?? "").trim(),
-          reason: `The row has ${row.cells.length} cells, the header ${header.length}: a cell holds the delimiter? Quote it.`
+          reason: `The row has ${row.cells.length} cell(s), the header ${header.length} (cells separated by ` +
+            `${delimiter === "\t" ? "tab" : `"${delimiter}"`}, as in the header): use the header's delimiter in every row, ` +
+            `and quote a cell that contains it.`
         })
         continue
       }

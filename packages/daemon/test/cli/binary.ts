@@ -5,6 +5,9 @@ import { chmod, mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
+import { Database } from "@megaphone/adapters"
+import { Ports } from "@megaphone/core"
+import { Effect, Redacted } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import { config, type Running, startSimulator } from "../../../adapters/test/transport/simulator/support.ts"
 
@@ -57,3 +60,9 @@ export const withSimulator = async (): Promise<{ readonly cwd: string; readonly 
     }
   }
 }
+
+/** Runs storage operations directly on a test's database (migrating it first, as the CLI does). */
+export const withStorage = <A>(url: string, body: (storage: Ports.Storage.StorageShape) => Effect.Effect<A, unknown>) =>
+  Effect.runPromise(Effect.gen(function*() {
+    return yield* body(yield* Ports.Storage.Storage)
+  }).pipe(Effect.provide(Database.layer({ _tag: "Server", url: Redacted.make(url) }, { maxConnections: 1 })), Effect.scoped) as Effect.Effect<A>)

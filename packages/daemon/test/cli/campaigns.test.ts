@@ -2,12 +2,11 @@
 // its synced templates seeded through the storage (no Meta needed: these commands never call it).
 import { readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { Database } from "@megaphone/adapters"
-import { Ports, Template } from "@megaphone/core"
+import { Template } from "@megaphone/core"
 import { Effect, Redacted, Result } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
-import { megaphone, scratchDirectory } from "./binary.ts"
+import { megaphone, scratchDirectory, withStorage } from "./binary.ts"
 
 const cwd = await scratchDirectory()
 afterAll(async () => {
@@ -17,11 +16,6 @@ afterAll(async () => {
 
 const T0 = new Date("2026-11-26T10:00:00.000Z")
 
-/** Runs storage operations directly on the test's database (migrating it first, as the CLI does). */
-const withStorage = <A>(url: string, body: (storage: Ports.Storage.StorageShape) => Effect.Effect<A, unknown>) =>
-  Effect.runPromise(Effect.gen(function*() {
-    return yield* body(yield* Ports.Storage.Storage)
-  }).pipe(Effect.provide(Database.layer({ _tag: "Server", url: Redacted.make(url) }, { maxConnections: 1 })), Effect.scoped) as Effect.Effect<A>)
 
 const template = (fields: Record<string, unknown>): Template.Template =>
   Result.getOrThrow(Template.decode({ category: "UTILITY", status: "APPROVED", components: [], ...fields }))

@@ -1,6 +1,5 @@
 // `megaphone templates sync | list` as a user runs them: the real binary, a real PostgreSQL (seeded through
 // the storage where a test needs campaigns), and the simulator as Meta over HTTP.
-import { Database } from "@megaphone/adapters"
 import { Campaign, Ports, Template } from "@megaphone/core"
 import { Effect, Redacted, Result } from "effect"
 import { describe, expect, it } from "vitest"
@@ -8,17 +7,12 @@ import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
 import {
   PHONE_ID, TOKEN, WABA_ID
 } from "../../../adapters/test/transport/simulator/support.ts"
-import { megaphone, withSimulator } from "./binary.ts"
+import { megaphone, withSimulator, withStorage } from "./binary.ts"
 
 const { cwd, simulator: running } = await withSimulator()
 
 const T0 = new Date("2026-11-26T10:00:00.000Z")
 
-/** Runs storage operations directly on the test's database (migrating it first, as the CLI does). */
-const withStorage = <A>(url: string, body: (storage: Ports.Storage.StorageShape) => Effect.Effect<A, unknown>) =>
-  Effect.runPromise(Effect.gen(function*() {
-    return yield* body(yield* Ports.Storage.Storage)
-  }).pipe(Effect.provide(Database.layer({ _tag: "Server", url: Redacted.make(url) }, { maxConnections: 1 })), Effect.scoped) as Effect.Effect<A>)
 
 const template = (fields: Record<string, unknown>): Template.Template =>
   Result.getOrThrow(Template.decode({ category: "UTILITY", components: [], ...fields }))

@@ -20,6 +20,7 @@ import { Clock, Context, Effect, Layer, Redacted, Result, type Scope } from "eff
 import { SqlClient } from "effect/sql"
 import * as EmbeddedPostgres from "../../packages/adapters/src/storage/embedded/EmbeddedPostgres.ts"
 import * as PgStorage from "../../packages/adapters/src/storage/postgres/PgStorage.ts"
+import { unlimitedAccount } from "../../packages/adapters/test/support/fixtures.ts"
 import { runBenchmark } from "../support/main.ts"
 
 type Storage = Ports.Storage.StorageShape
@@ -65,26 +66,8 @@ const INSERT_CHUNK = 50_000
 const PHASE_CONTACTS = 100_000
 const COLD_CONTACTS = 10_000
 
-/** An account that never limits: unlimited 24 h tier and a throughput far above what a database can do. */
-const account: Ports.Storage.Account = {
-  name: "bench",
-  phoneNumberId: "pn-bench",
-  wabaId: "waba-bench",
-  portfolioId: null,
-  tokenEnv: "MEGAPHONE_ACCESS_TOKEN",
-  graphUrl: "http://127.0.0.1:8789",
-  graphVersion: "v23.0",
-  displayPhoneNumber: "+420 601 000 000",
-  messagingLimit: "unlimited",
-  messagingTier: "TIER_UNLIMITED",
-  qualityRating: "GREEN",
-  throughputMps: 1_000_000,
-  throughputLevel: "HIGH",
-  nameStatus: "APPROVED",
-  status: "CONNECTED",
-  createdAt: T0,
-  updatedAt: T0
-}
+/** An account that never limits: the database, not Meta's limits, is measured. */
+const account = unlimitedAccount("bench", { wabaId: "waba-bench", phoneNumberId: "pn-bench" })
 
 // One shared object, as a CSV import maps the same template variables onto every row.
 const parameters = { "1": "pane", "2": "Novák", "3": "2024-0001" }

@@ -22,6 +22,7 @@ import { SqlClient } from "effect/sql"
 import * as Database from "../../packages/adapters/src/storage/Database.ts"
 import * as Receiver from "../../packages/daemon/src/webhook/Receiver.ts"
 import * as Signature from "../../packages/daemon/src/webhook/Signature.ts"
+import { unlimitedAccount } from "../../packages/adapters/test/support/fixtures.ts"
 import { runBenchmark } from "../support/main.ts"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -162,25 +163,8 @@ const GOAL_P99_MS = 50
 // Enough messages that senders never run dry: 3 statuses each, far above the goal rate.
 const MESSAGES_PER_SECOND = 6_000
 
-const account: Ports.Storage.Account = {
-  name: "bench",
-  phoneNumberId: "pn-bench",
-  wabaId: "waba-bench",
-  portfolioId: null,
-  tokenEnv: "MEGAPHONE_ACCESS_TOKEN",
-  graphUrl: "http://127.0.0.1:8789",
-  graphVersion: "v23.0",
-  displayPhoneNumber: "+1 555-078-3881",
-  messagingLimit: "unlimited",
-  messagingTier: "TIER_UNLIMITED",
-  qualityRating: "GREEN",
-  throughputMps: 1_000_000,
-  throughputLevel: "HIGH",
-  nameStatus: "APPROVED",
-  status: "CONNECTED",
-  createdAt: new Date("2026-11-26T10:00:00Z"),
-  updatedAt: new Date("2026-11-26T10:00:00Z")
-}
+/** An account that never limits: the database, not Meta's limits, is measured. */
+const account = unlimitedAccount("bench", { wabaId: "waba-bench", phoneNumberId: "pn-bench", displayPhoneNumber: "+1 555-078-3881" })
 
 /** A running campaign of `total` contacts, all claimed and accepted by "Meta" with wamids; returns the wamids. */
 const seed = (storage: Ports.Storage.StorageShape, total: number) =>

@@ -9,36 +9,19 @@ import { Campaign, ContactState, Filter, Ports, RetryPolicy, Template } from "@m
 import { Effect, Layer, Option, Result } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import { account } from "../support/fixtures.ts"
 
 type Storage = Ports.Storage.StorageShape
 type Account = Ports.Storage.Account
+
+/** The suite's account fixture (shared with other tests and the benchmarks). */
+export { account }
 
 const T0 = new Date("2026-11-26T10:00:00.000Z")
 const at = (ms: number) => new Date(T0.getTime() + ms)
 const SECOND = 1000
 const DAY = 24 * 3600 * SECOND
 
-/** An account with room to send; override what a test needs. */
-export const account = (name: string, overrides: Partial<Account> = {}): Account => ({
-  name,
-  phoneNumberId: `pn-${name}`,
-  wabaId: "waba-1",
-  portfolioId: null,
-  tokenEnv: "MEGAPHONE_ACCESS_TOKEN",
-  graphUrl: "http://127.0.0.1:8789",
-  graphVersion: "v23.0",
-  displayPhoneNumber: "+420 601 000 000",
-  messagingLimit: 10_000,
-  messagingTier: "TIER_10K",
-  qualityRating: "GREEN",
-  throughputMps: 1000,
-  throughputLevel: "HIGH",
-  nameStatus: "APPROVED",
-  status: "CONNECTED",
-  createdAt: T0,
-  updatedAt: T0,
-  ...overrides
-})
 
 const orderDone = Result.getOrThrow(Template.decode({
   id: "1689556908129832",

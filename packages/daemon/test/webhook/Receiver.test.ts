@@ -7,6 +7,7 @@ import { HttpRouter, HttpServer } from "effect/http"
 import { describe, expect, it } from "vitest"
 import * as MemoryStorage from "../../../adapters/src/storage/memory/MemoryStorage.ts"
 import * as PgStorage from "../../../adapters/src/storage/postgres/PgStorage.ts"
+import { unlimitedAccount } from "../../../adapters/test/support/fixtures.ts"
 import { pgLayer } from "../../../adapters/test/support/postgres.ts"
 import * as Receiver from "../../src/webhook/Receiver.ts"
 import * as Signature from "../../src/webhook/Signature.ts"
@@ -21,25 +22,13 @@ const DISPLAY = "15550783881"
 
 const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise(effect)
 
-const account: Ports.Storage.Account = {
-  name: "main",
+const account = unlimitedAccount("main", {
   phoneNumberId: PHONE_ID,
   wabaId: WABA,
-  portfolioId: null,
-  tokenEnv: "MEGAPHONE_ACCESS_TOKEN",
-  graphUrl: "http://127.0.0.1:8789",
-  graphVersion: "v23.0",
   displayPhoneNumber: "+1 555-078-3881",
-  messagingLimit: "unlimited",
-  messagingTier: "TIER_UNLIMITED",
-  qualityRating: "GREEN",
-  throughputMps: 1_000_000,
-  throughputLevel: "HIGH",
-  nameStatus: "APPROVED",
-  status: "CONNECTED",
   createdAt: new Date("2026-11-26T10:00:00Z"),
   updatedAt: new Date("2026-11-26T10:00:00Z")
-}
+})
 
 interface Harness {
   readonly url: string

@@ -1,0 +1,108 @@
+// `megaphone daemon` end to end, as ops run it: the real binary as a child process on a fresh embedded
+// PostgreSQL, the simulator as Meta (posting signed status webhooks to the daemon), everything seeded through
+// the CLI. The campaign must finish, the webhooks must land, and SIGTERM must stop the daemon cleanly with exit 0.
+import { type ChildProcess, spawn } from "node:child_process"
+import { rm, writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { Effect, Redacted } from "effect"
+import { afterAll, expect, it } from "vitest"
+import * as EmbeddedPostgres from "../../../adapters/src/storage/embedded/EmbeddedPostgres.ts"
+import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
+import { config, PHONE_ID, PHONE_ID_2, type Running, startSimulator, TOKEN, WABA_ID } from "../../../adapters/test/transport/simulator/support.ts"
+import { megaphone, scratchDirectory } from "./binary.ts"
+
+const APP_SECRET = "daemon-test-app-secret"
+const bin = join(import.meta.dirname, "..", "..", "bin", "megaphone.ts")
+
+const cwd = await scratchDirectory()
+let simulator: Running | undefined
+let child: ChildProcess | undefined
+afterAll(async () => {
+  // Only if the test failed before its own SIGTERM: never leave the daemon running.
+  if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+  await simulator?.stop()
+  await rm(cwd, { recursive: true, force: true })
+})
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Polls `read` until `done` holds, for at most `ms`. */
+const eventually = async <A>(read: () => Promise<A>, done: (a: A) => boolean, ms: number, what: string): Promise<A> => {
+  const until = Date.now() + ms
+  for (;;) {
+    const value = await read()
+    if (done(value)) return value
+    if (Date.now() > until) throw new Error(`${what} not reached within ${ms} ms; last: ${JSON.stringify(value)}`)
+    await sleep(250)
+  }
+}
+
+it("sends a campaign to the simulator, applies its webhooks, answers health checks and stops on SIGTERM with exit 0", async () => {
+  const url = Redacted.value(await freshDatabase("embedded"))
+  const [webhookPort, adminPort] = [await EmbeddedPostgres.freePort(), await EmbeddedPostgres.freePort()]
+  const base = config()
+  simulator = await startSimulator({
+    ...base,
+    webhook: { url: `http://127.0.0.1:${webhookPort}/webhooks/whatsapp`, appSecret: APP_SECRET, delays: { sentMs: 10, deliveredMs: 20, readMs: 20, jitterMs: 0 } }
+  })
+  const env = { MEGAPHONE_DATABASE_URL: url, SIM_TOKEN: TOKEN }
+  const run = async (args: ReadonlyArray<string>) => {
+    const result = await megaphone(cwd, args, env)
+    expect([args.join(" "), result.code, result.stderr]).toEqual([args.join(" "), 0, expect.any(String)])
+    return result
+  }
+
+  await run(["accounts", "add", "shop", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, "--token-env", "SIM_TOKEN", "--graph-url", simulator.sim.url])
+  // An account whose token variable the daemon will not have: it warns once and skips it.
+  const other = await megaphone(cwd, ["accounts", "add", "other", "--phone-number-id", PHONE_ID_2, "--waba-id", WABA_ID,
+    "--token-env", "OTHER_TOKEN", "--graph-url", simulator.sim.url], { ...env, OTHER_TOKEN: TOKEN })
+  expect([other.code, other.stderr]).toEqual([0, expect.any(String)])
+  await run(["templates", "sync", "--account", "shop"])
+  const id = (await run(["campaigns", "create", "--name", "Objednávky", "--account", "shop", "--template", "order_done"])).stdout.trim()
+  const csv = join(cwd, "contacts.csv")
+  const rows = Array.from({ length: 100 }, (_, i) => `+420601${String(200_000 + i)},pane,Novák ${i},${1000 + i}`)
+  await writeFile(csv, ["phone,1,2,3", ...rows, ""].join("\n"))
+  expect(JSON.parse((await run(["campaigns", "add-contacts", id, "--csv", csv, "--json"])).stdout)).toMatchObject({ added: 100 })
+  await run(["campaigns", "start", id])
+
+  let stderr = ""
+  const daemon = spawn(process.execPath, [bin, "daemon", "--webhook-listen", `127.0.0.1:${webhookPort}`, "--admin-listen", `127.0.0.1:${adminPort}`], {
+    cwd,
+    env: { PATH: process.env["PATH"] ?? "", ...env, MEGAPHONE_APP_SECRET: APP_SECRET, MEGAPHONE_VERIFY_TOKEN: "verify-me" },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  child = daemon
+  daemon.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+  const exited = new Promise<number | null>((resolve) => daemon.on("exit", (code) => resolve(code)))
+
+  const show = async () => JSON.parse((await megaphone(cwd, ["campaigns", "show", id, "--json"], env)).stdout || "{}") as {
+    state?: string
+    counts?: Record<string, number>
+  }
+  const finished = await eventually(show, (c) => c.state === "finished", 30_000, "campaign finished")
+  expect(finished.counts?.["initial"]).toBe(0)
+  const settled = await eventually(show, (c) => (c.counts?.["delivered"] ?? 0) + (c.counts?.["read"] ?? 0) === 100, 10_000, "webhooks applied")
+  expect(settled.counts?.["read"]).toBeGreaterThan(0)
+
+  const health = await fetch(`http://127.0.0.1:${adminPort}/healthz`)
+  expect([health.status, await health.text()]).toEqual([200, "ok"])
+  expect((await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status).toBe(200)
+
+  const started = Date.now()
+  daemon.kill("SIGTERM")
+  expect(await exited).toBe(0)
+  expect(Date.now() - started).toBeLessThan(10_000)
+
+  // Every line is one JSON object with a level and a message; the secrets appear nowhere.
+  const lines = stderr.split("\n").filter((l) => l !== "")
+  for (const line of lines) expect(JSON.parse(line)).toMatchObject({ level: expect.any(String), message: expect.any(String) })
+  const messages = lines.map((l) => JSON.parse(l) as { message: string; account?: string })
+  expect(messages.filter((m) => m.account === "other" && m.message.includes("OTHER_TOKEN"))).toHaveLength(1)
+  expect(messages.some((m) => m.message === "progress")).toBe(true)
+  expect(messages.at(-1)?.message).toBe("stopped")
+  for (const secret of [APP_SECRET, TOKEN, "verify-me", url]) expect(stderr).not.toContain(secret)
+
+  const stats = await Effect.runPromise(simulator.sim.stats)
+  expect(stats.accepted).toBe(100)
+  expect(Object.values(stats.acceptedPerRecipient).filter((n) => n > 1)).toEqual([])
+}, 60_000)

@@ -564,19 +564,67 @@ const urlOf = (password: Redacted.Redacted<string>, port: number, database: stri
 const ensureDatabase = (url: Redacted.Redacted<string>, database: string) =>
   Effect.gen(function*() {
     const sql = yield* PgClient.PgClient
-    const rows = yield* sql<{ readonly exists: number }>`select 1 as exists from pg_database where datname = ${database}`
-    if (rows.length === 0) yield* sql.unsafe(`create database ${quoteIdent(database)}`)
+    const exists = Effect.map(
+      sql<{ readonly exists: number }>`select 1 as exists from pg_database where datname = ${database}`,
+      (rows) => rows.length > 0
+    )
+    if (yield* exists) return
+    // Another Megaphone process on the same directory may create it at the same moment: theirs is as good.
+    yield* sql.unsafe(`create database ${quoteIdent(database)}`).pipe(
+      Effect.catch((error) => Effect.flatMap(exists, (created) => (created ? Effect.void : Effect.fail(error))))
+    )
   }).pipe(Effect.provide(PgClient.layer({ url, maxConnections: 1 })))
 
 // ---------------------------------------------------------------------------------------------------------------
 // Public API
 
 /**
+ * The port of the server another Megaphone process runs on `dataDir`, once it accepts connections: PostgreSQL
+ * writes it into postmaster.pid (line 4; line 8 says "ready"). Waits a little, since the owner may be starting.
+ */
+const portOfRunningServer = async (dataDir: string): Promise<number | undefined> => {
+  for (let tries = 0; tries < 50; tries++) {
+    const lines = (await fs.readFile(path.join(dataDir, "postmaster.pid"), "utf8").catch(() => "")).split("\n")
+    const pid = Number.parseInt(lines[0] ?? "", 10)
+    const port = Number.parseInt(lines[3] ?? "", 10)
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid) && port > 0 && lines[7]?.trim() === "ready") return port
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  return undefined
+}
+
+/**
+ * Connects to the server that another Megaphone process (the daemon, say) already runs on the data directory,
+ * so the CLI works next to a running daemon. The other process owns the server: nothing is stopped here.
+ */
+const joinRunning = (dataDir: string, database: string, inUse: DataDirInUse, log: (line: string) => void) =>
+  Effect.gen(function*() {
+    const port = yield* attempt(dataDir, "inspect", () => portOfRunningServer(dataDir))
+    if (port === undefined) return yield* inUse
+    const password = yield* attempt(dataDir, "password", () => readPassword(dataDir))
+    yield* ensureDatabase(urlOf(password, port, "postgres"), database).pipe(
+      Effect.mapError((cause) => new EmbeddedPostgresFailed({ dataDir, step: "database", detail: cause.message }))
+    )
+    log(`using the PostgreSQL server that Megaphone pid ${inUse.pid} runs on 127.0.0.1:${port} (data in ${dataDir})`)
+    const info: EmbeddedPostgresInfo = { url: urlOf(password, port, database), port, dataDir, database }
+    return info
+  })
+
+/**
  * Starts the embedded server for `options.dataDir` (initialising the cluster on first use) and stops it when the
  * scope closes. Interrupting the program (see {@link awaitShutdownSignal}) closes the scope, so it also stops on
- * SIGINT/SIGTERM; if the process exits without closing it, the server still gets a fast-shutdown signal.
+ * SIGINT/SIGTERM; if the process exits without closing it, the server still gets a fast-shutdown signal. When
+ * another Megaphone process already runs the server on that directory, this one connects to it instead.
  */
 export const start = (options: StartOptions) =>
+  startOwned(options).pipe(
+    Effect.catchTag("DataDirInUse", (inUse) =>
+      inUse.holder === "megaphone"
+        ? joinRunning(path.resolve(options.dataDir), options.database ?? "megaphone", inUse, options.log ?? (() => undefined))
+        : Effect.fail(inUse))
+  )
+
+const startOwned = (options: StartOptions) =>
   Effect.gen(function*() {
     const dataDir = path.resolve(options.dataDir)
     const database = options.database ?? "megaphone"

@@ -192,28 +192,41 @@ describe("EmbeddedPostgres.start", () => {
     expect((error as EmbeddedPostgres.ClusterVersionMismatch).message).toMatch(/PostgreSQL 15 cluster.*PostgreSQL 18/)
   })
 
-  it("refuses a second start on a data directory that is in use", async () => {
+  it("a second start on a directory another Megaphone process serves connects to that server and leaves it running", async () => {
     const dataDir = newDir()
-    const [second, rows] = await withServer(dataDir, () => Effect.gen(function*() {
-      const error = yield* Effect.promise(() => failureOf(dataDir))
+    const [guest, rows] = await withServer(dataDir, (owner) => Effect.gen(function*() {
+      // The guest's scope closes first: it must not stop the owner's server.
+      const joined = yield* Effect.scoped(Effect.gen(function*() {
+        const info = yield* EmbeddedPostgres.start({ dataDir })
+        const one = yield* Effect.provide(
+          Effect.gen(function*() {
+            const guestSql = yield* PgClient.PgClient
+            return yield* guestSql`select 1 as one`
+          }),
+          PgClient.layer({ url: info.url, maxConnections: 1 })
+        )
+        return { port: info.port, one }
+      }))
+      expect(joined.port).toBe(owner.port)
       const sql = yield* PgClient.PgClient
-      return [error, yield* sql`select 1 as one`] as const // the first server is unharmed
+      return [joined, yield* sql`select 1 as one`] as const // the owner's server still answers
     }))
-    expect(second).toBeInstanceOf(EmbeddedPostgres.DataDirInUse)
-    expect((second as EmbeddedPostgres.DataDirInUse).message).toContain(`already in use by pid ${process.pid}`)
+    expect(guest.one).toEqual([{ one: 1 }])
     expect(rows).toEqual([{ one: 1 }])
   })
 
-  it("lets only one of two simultaneous first starts initialise a new directory", async () => {
+  it("of two simultaneous first starts, one initialises and runs the server, the other connects to it", async () => {
     const dataDir = newDir()
     const attempt = () => Effect.runPromiseExit(Effect.scoped(Effect.gen(function*() {
-      yield* start(dataDir)
-      yield* Effect.sleep("300 millis") // overlap with the other attempt while it runs
+      const info = yield* start(dataDir)
+      yield* Effect.sleep("1500 millis") // overlap with the other attempt while it runs
+      return info.port
     })))
+    // One initialises and runs the server; the other waits until it is ready and connects to it.
     const exits = await Promise.all([attempt(), attempt()])
-    expect(exits.filter(Exit.isSuccess)).toHaveLength(1)
-    const refused = exits.find(Exit.isFailure)
-    expect(refused === undefined ? undefined : String(refused.cause)).toContain("already in use by pid")
+    const ports = exits.map((exit) => (Exit.isSuccess(exit) ? exit.value : String(exit.cause)))
+    expect(typeof ports[0]).toBe("number")
+    expect(ports[1], String(ports[1])).toBe(ports[0])
     const rows = await withServer(dataDir, () => Effect.flatMap(PgClient.PgClient, (sql) => sql`select 1 as one`))
     expect(rows).toEqual([{ one: 1 }])
   })

@@ -21,7 +21,7 @@ import { SqlClient } from "effect/sql"
 import * as EmbeddedPostgres from "../../packages/adapters/src/storage/embedded/EmbeddedPostgres.ts"
 import * as PgStorage from "../../packages/adapters/src/storage/postgres/PgStorage.ts"
 import { unlimitedAccount } from "../../packages/adapters/test/support/fixtures.ts"
-import { runBenchmark } from "../support/main.ts"
+import { type Machine, machine, runBenchmark } from "../support/main.ts"
 
 type Storage = Ports.Storage.StorageShape
 
@@ -383,13 +383,7 @@ const statusUpdates = (url: Redacted.Redacted<string>, writers: number, contactI
 interface Report {
   readonly date: string
   readonly command: string
-  readonly machine: {
-    readonly cores: number
-    readonly cpu: string
-    readonly memoryGiB: number
-    readonly node: string
-    readonly platform: string
-  }
+  readonly machine: Machine
   readonly database: ServerInfo & {
     readonly kind: "embedded" | "server"
     readonly where: string
@@ -492,17 +486,10 @@ const run = (options: Options) =>
     )
 
     const results = [insert, claimCold.measure, claim1.measure, claim4.measure, status1, status4]
-    const cpus = os.cpus()
     const report: Report = {
       date,
       command: `npx node bench/storage/main.ts${options.contacts === 1_000_000 ? "" : ` --contacts ${options.contacts}`}`,
-      machine: {
-        cores: cpus.length,
-        cpu: cpus[0]?.model.trim() ?? "unknown",
-        memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
-        node: process.version,
-        platform: `${os.type()} ${os.release()} ${os.arch()}`
-      },
+      machine: machine(),
       database: {
         ...info,
         kind: target.kind,

@@ -1,5 +1,6 @@
 // How every benchmark ends: print its report (a table, or one JSON document), clean up on Ctrl+C, and set the
 // exit code — a missed goal is a finding for docs/benchmarks.md, not a failure.
+import * as os from "node:os"
 import { Cause, Effect, Exit, type Scope } from "effect"
 import * as EmbeddedPostgres from "../../packages/adapters/src/storage/embedded/EmbeddedPostgres.ts"
 
@@ -24,5 +25,26 @@ export const runBenchmark = async <R, E>(
     process.exitCode = 130
   } else {
     console.log(options.json ? JSON.stringify(exit.value.report, null, 2) : options.table(exit.value.report))
+  }
+}
+
+/** The machine a benchmark ran on, for its report. */
+export interface Machine {
+  readonly cores: number
+  readonly cpu: string
+  readonly memoryGiB: number
+  readonly node: string
+  readonly platform: string
+}
+
+/** Describe this machine: figures only mean something next to the cores and memory they came from. */
+export const machine = (): Machine => {
+  const cpus = os.cpus()
+  return {
+    cores: cpus.length,
+    cpu: cpus[0]?.model.trim() ?? "unknown",
+    memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`
   }
 }

@@ -8,13 +8,13 @@
  * 100,000 mps, an unlimited messaging tier, no pair limit and no webhooks, so nothing but speed is measured.
  * Every send goes to a new recipient. `--in-process` runs the simulator on the benchmark's own event loop.
  */
-import * as os from "node:os"
 import { parseArgs } from "node:util"
 import { Worker } from "node:worker_threads"
 import type { Mapping, Ports } from "@megaphone/core"
 import { Cause, Clock, Effect, Exit, Redacted, type Scope } from "effect"
 import * as CloudApiTransport from "../../packages/adapters/src/transport/cloud-api/CloudApiTransport.ts"
 import type { SimulatorConfigInput } from "../../packages/adapters/src/transport/simulator/Config.ts"
+import { type Machine, machine } from "../support/main.ts"
 import * as Simulator from "../../packages/adapters/src/transport/simulator/Simulator.ts"
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -241,7 +241,7 @@ const measure = (transport: Ports.Transport.TransportShape, sender: Ports.Transp
 interface Report {
   readonly date: string
   readonly command: string
-  readonly machine: { readonly cores: number; readonly cpu: string; readonly memoryGiB: number; readonly node: string; readonly platform: string }
+  readonly machine: Machine
   readonly simulator: string
   readonly acceptedBySimulator: number
   readonly results: ReadonlyArray<Measure>
@@ -292,17 +292,10 @@ const run = (options: Options) =>
     }
     const results: Array<Measure> = []
     for (const concurrency of options.concurrency) results.push(yield* measure(transport, sender, concurrency, options))
-    const cpus = os.cpus()
     const report: Report = {
       date,
       command: `npx node bench/transport/main.ts ${process.argv.slice(2).join(" ")}`.trim(),
-      machine: {
-        cores: cpus.length,
-        cpu: cpus[0]?.model.trim() ?? "unknown",
-        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-        node: process.versions.node,
-        platform: `${os.type()} ${os.release()}`
-      },
+      machine: machine(),
       simulator: `${simulator.where} at ${simulator.url}`,
       acceptedBySimulator: yield* simulator.accepted,
       results

@@ -23,7 +23,7 @@ import * as Database from "../../packages/adapters/src/storage/Database.ts"
 import * as Receiver from "../../packages/daemon/src/webhook/Receiver.ts"
 import * as Signature from "../../packages/daemon/src/webhook/Signature.ts"
 import { unlimitedAccount } from "../../packages/adapters/test/support/fixtures.ts"
-import { runBenchmark } from "../support/main.ts"
+import { machine, runBenchmark } from "../support/main.ts"
 
 // ---------------------------------------------------------------------------------------------------------------
 // Senders (worker threads): each runs `loops` concurrent POST loops over its own messages
@@ -292,20 +292,13 @@ const run = (options: Options) =>
       const rate = statusesAcked / elapsed
       const p50 = percentile(latencies, 50)
       const p99 = percentile(latencies, 99)
-      const cpus = os.cpus()
       return {
         date: new Date().toISOString().slice(0, 10),
         command: `npx node bench/webhook/main.ts${options.seconds === 10 ? "" : ` --seconds ${options.seconds}`}` +
           `${options.senders === DEFAULT_SENDERS ? "" : ` --senders ${options.senders}`}` +
           `${options.writers === undefined ? "" : ` --writers ${options.writers}`}` +
           `${options.flushMs === undefined ? "" : ` --flush-ms ${options.flushMs}`}`,
-        machine: {
-          cores: cpus.length,
-          cpu: cpus[0]?.model.trim() ?? "unknown",
-          memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
-          node: process.version,
-          platform: `${os.type()} ${os.release()} ${os.arch()}`
-        },
+        machine: machine(),
         senders: options.senders,
         seconds: Number(elapsed.toFixed(2)),
         posts,

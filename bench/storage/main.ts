@@ -21,7 +21,7 @@ import { SqlClient } from "effect/sql"
 import * as EmbeddedPostgres from "../../packages/adapters/src/storage/embedded/EmbeddedPostgres.ts"
 import * as PgStorage from "../../packages/adapters/src/storage/postgres/PgStorage.ts"
 import { unlimitedAccount } from "../../packages/adapters/test/support/fixtures.ts"
-import { type Machine, machine, runBenchmark } from "../support/main.ts"
+import { type Machine, machine, progress, runBenchmark } from "../support/main.ts"
 
 type Storage = Ports.Storage.StorageShape
 
@@ -80,33 +80,6 @@ const newContact = (n: number): Ports.Storage.NewCampaignContact => {
 
 const wamidOf = (contactId: string): string => `wamid.HBgLNDIwNjAxMDAwMDAwFQIAERgS${contactId}`
 
-// ---------------------------------------------------------------------------------------------------------------
-// Progress on stderr: one rewritten line on a terminal, a line per tenth otherwise (CI logs stay short).
-
-const progress = (label: string, total: number) => {
-  const started = performance.now()
-  const tty = process.stderr.isTTY
-  let lastDraw = 0
-  let lastTenth = 0
-  const line = (done: number) => {
-    const seconds = (performance.now() - started) / 1000
-    const rate = seconds > 0 ? Math.round(done / seconds) : 0
-    return `${label}: ${done.toLocaleString("en")}/${total.toLocaleString("en")} (${rate.toLocaleString("en")}/s, ${seconds.toFixed(1)} s)`
-  }
-  return {
-    update: (done: number) => {
-      const now = performance.now()
-      if (tty && now - lastDraw > 200) {
-        lastDraw = now
-        process.stderr.write(`\r\x1b[2K${line(done)}`)
-      } else if (!tty && Math.floor((done * 10) / total) > lastTenth) {
-        lastTenth = Math.floor((done * 10) / total)
-        process.stderr.write(`${line(done)}\n`)
-      }
-    },
-    finish: (done: number) => process.stderr.write(tty ? `\r\x1b[2K${line(done)}\n` : lastTenth < 10 ? `${line(done)}\n` : "")
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The database: embedded in a temporary directory, or a fresh database on the given server

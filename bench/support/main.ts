@@ -48,3 +48,32 @@ export const machine = (): Machine => {
     platform: `${os.type()} ${os.release()} ${os.arch()}`
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Progress on stderr: one rewritten line on a terminal, a line per tenth otherwise (CI logs stay short).
+
+/** A progress line for `total` items: rewritten in place on a terminal, one line per tenth otherwise. */
+export const progress = (label: string, total: number) => {
+  const started = performance.now()
+  const tty = process.stderr.isTTY
+  let lastDraw = 0
+  let lastTenth = 0
+  const line = (done: number) => {
+    const seconds = (performance.now() - started) / 1000
+    const rate = seconds > 0 ? Math.round(done / seconds) : 0
+    return `${label}: ${done.toLocaleString("en")}/${total.toLocaleString("en")} (${rate.toLocaleString("en")}/s, ${seconds.toFixed(1)} s)`
+  }
+  return {
+    update: (done: number) => {
+      const now = performance.now()
+      if (tty && now - lastDraw > 200) {
+        lastDraw = now
+        process.stderr.write(`\r\x1b[2K${line(done)}`)
+      } else if (!tty && Math.floor((done * 10) / total) > lastTenth) {
+        lastTenth = Math.floor((done * 10) / total)
+        process.stderr.write(`${line(done)}\n`)
+      }
+    },
+    finish: (done: number) => process.stderr.write(tty ? `\r\x1b[2K${line(done)}\n` : lastTenth < 10 ? `${line(done)}\n` : "")
+  }
+}

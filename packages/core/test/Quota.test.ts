@@ -145,27 +145,28 @@ describe("throughput", () => {
     expect(Quota.throughputFor({ level: "HIGH", coexistence: true })).toBe(20)
   })
 
-  it("halves the rate after 130429, once per overrun, and gives it back step by step", () => {
+  it("slows the rate a tenth after 130429, once per overrun, and gives it back step by step", () => {
     const first = Quota.throttled(Quota.initialThroughput, at(0))
-    expect(first).toEqual({ nextFreeAt: at(1_000), rateFactor: 0.5, decreasedAt: at(0) })
-    expect(Quota.effectiveMps(first, 80, at(0))).toBe(40)
-    // More 130429s from the same overrun pause but do not halve again.
+    expect(first).toEqual({ nextFreeAt: at(250), rateFactor: 0.9, decreasedAt: at(0) })
+    expect(Quota.effectiveMps(first, 80, at(0))).toBe(72)
+    // More 130429s from the same overrun pause but do not slow down again.
     const same = Quota.throttled(first, at(4_000))
-    expect(same).toEqual({ ...first, nextFreeAt: at(5_000) })
-    expect(Quota.effectiveMps(first, 80, at(60_000))).toBe(48)
-    expect(Quota.effectiveMps(first, 80, at(5 * 60_000))).toBe(80)
-    const second = Quota.throttled(first, at(60_000))
-    expect(second.rateFactor).toBeCloseTo(0.3)
-    const slots = Quota.reserveSlots(second, 3, 80, at(61_000)).slots
-    expect(ms(slots)).toEqual([61_000, 61_042, 61_084])
+    expect(same).toEqual({ ...first, nextFreeAt: at(4_250) })
+    expect(Quota.effectiveMps(first, 80, at(5_000))).toBe(76)
+    expect(Quota.effectiveMps(first, 80, at(10_000))).toBe(80)
+    const second = Quota.throttled(first, at(5_000))
+    expect(second.rateFactor).toBeCloseTo(0.855)
+    const slots = Quota.reserveSlots(second, 3, 80, at(6_000)).slots
+    expect(ms(slots)).toEqual([6_000, 6_015, 6_030])
   })
 
   it("never drops below the floor and forgets the backoff once recovered", () => {
+    const slow = { ...Quota.defaultBackoff, recoverEveryMs: 60_000 }
     let state = Quota.initialThroughput
-    for (let i = 0; i < 10; i++) state = Quota.throttled(state, at(i * 10_000))
+    for (let i = 0; i < 40; i++) state = Quota.throttled(state, at(i * 5_000), slow)
     expect(state.rateFactor).toBe(0.05)
-    expect(Quota.effectiveMps(state, 20, at(90_000))).toBe(1)
-    const recovered = Quota.reserveSlots(state, 1, 20, at(90_000 + 20 * 60_000)).state
+    expect(Quota.effectiveMps(state, 20, at(195_000), slow)).toBe(1)
+    const recovered = Quota.reserveSlots(state, 1, 20, at(195_000 + 20 * 60_000), slow).state
     expect(recovered).toMatchObject({ rateFactor: 1, decreasedAt: undefined })
   })
 })

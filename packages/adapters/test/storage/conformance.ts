@@ -9,7 +9,7 @@ import { Campaign, ContactState, Filter, Ports, RetryPolicy, Template } from "@m
 import { Effect, Layer, Option, Result } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { account } from "../support/fixtures.ts"
+import { account, unlimitedAccount } from "../support/fixtures.ts"
 
 type Storage = Ports.Storage.StorageShape
 type Account = Ports.Storage.Account
@@ -281,6 +281,42 @@ export const storageConformance = (
           expect((yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(9 * SECOND) })).claimed).toEqual([])
           expect((yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(10 * SECOND) })).claimed.length).toBe(1)
           expect(yield* s.campaignCounts(running.id)).toEqual({ ...Campaign.emptyCounts, in_progress: 3 })
+        }))
+
+      test("hasPendingContacts is true while any contact waits or is being sent, and false once all are final", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(unlimitedAccount("a"))
+          const c = yield* runningCampaign(s, "a")
+          expect(yield* s.hasPendingContacts(c.id)).toBe(false)
+          expect(yield* s.hasPendingContacts("999999")).toBe(false)
+          expect(yield* s.hasPendingContacts("not-an-id")).toBe(false)
+          yield* s.addCampaignContacts(c.id, [newContact(1), newContact(2)], T0)
+          expect(yield* s.hasPendingContacts(c.id)).toBe(true)
+          const claimed = (yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(SECOND) })).claimed
+          expect(yield* s.hasPendingContacts(c.id)).toBe(true)
+          yield* s.recordOutcomes(claimed.map(({ contact }, i) => ({
+            contactId: contact.id,
+            event: { _tag: "Accepted", wamid: `wamid.${i}`, waId: contact.recipient }
+          } as const)), at(2 * SECOND))
+          expect(yield* s.hasPendingContacts(c.id)).toBe(false)
+        }))
+
+      test("claims share the account fairly between its running campaigns", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(unlimitedAccount("a"))
+          const big = yield* runningCampaign(s, "a", "big")
+          const small = yield* runningCampaign(s, "a", "small")
+          // The big campaign's contacts are all older: in plain due order the small one would wait for all 20.
+          yield* s.addCampaignContacts(big.id, Array.from({ length: 20 }, (_, i) => newContact(100 + i)), T0)
+          yield* s.addCampaignContacts(small.id, Array.from({ length: 4 }, (_, i) => newContact(200 + i)), at(SECOND))
+          const first = yield* s.claim({ account: a, limit: 6, leaseMs: 60 * SECOND, owner: "d", now: at(2 * SECOND) })
+          expect(first.claimed.map((c) => c.contact.recipient)).toEqual([
+            recipient(100), recipient(200), recipient(101), recipient(201), recipient(102), recipient(202)
+          ])
+          const second = yield* s.claim({ account: a, limit: 6, leaseMs: 60 * SECOND, owner: "d", now: at(2 * SECOND) })
+          expect(second.claimed.map((c) => c.contact.recipient)).toEqual([
+            recipient(103), recipient(203), recipient(104), recipient(105), recipient(106), recipient(107)
+          ])
         }))
 
       test("retries are claimed only when due, in due order", (s) =>

@@ -275,8 +275,11 @@ type Op<A, E = never> = Effect.Effect<A, StorageError | E>
  * - Ids are decimal integers as strings, increasing in insertion order; pages ascend by id.
  * - Names and lists sort by JavaScript code-unit order (PostgreSQL: `COLLATE "C"`).
  * - A contact is due when it is `initial` or `retry_scheduled` and its due time — `nextAttemptAt`, or else
- *   `addedAt` — has come (`<= now`); claims take due contacts in order of (due time, id). One plain
- *   comparison keeps the claim's index scan fast even before the database has statistics.
+ *   `addedAt` — has come (`<= now`). One plain comparison keeps the claim's index scan fast even before the
+ *   database has statistics.
+ * - Claims share an account fairly between its running campaigns: each campaign's due contacts in order of
+ *   (due time, id), and the n-th of every campaign before the (n+1)-th of any (ties by due time, id). A big
+ *   campaign started first does not hold a small one back until it is done.
  */
 export interface StorageShape {
   // Accounts
@@ -353,6 +356,11 @@ export interface StorageShape {
   ) => Op<CampaignRecord, NotFound | Conflict>
   /** How many contacts of the campaign are in each state (every state present, zeros included). */
   readonly campaignCounts: (id: string) => Op<Campaign.ContactCounts>
+  /**
+   * Whether any contact of the campaign is still pending (`initial`, `in_progress`, `retry_scheduled`): the cheap
+   * question a dispatcher asks before counting a campaign's contacts to see whether it finished.
+   */
+  readonly hasPendingContacts: (id: string) => Op<boolean>
 
   // Campaign contacts
   /**

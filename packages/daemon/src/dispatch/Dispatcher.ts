@@ -3,9 +3,15 @@
  * quota and hands out throughput slots), send each at its slot with bounded concurrency, and record every
  * result through the core state machine in one batch. Template, account and auth problems pause the affected
  * campaigns instead of burning through their contacts; a campaign whose every contact is final finishes.
+ *
+ * `run` overlaps rounds: the next claim is made while the previous round's later slots are still waiting, so
+ * the number's throughput is used without a gap between rounds (a round is a claim, its sends, and one write of
+ * their outcomes). Outcomes are written persistently: while the database is away the write is retried until the
+ * lease would expire, so a message Meta accepted is not forgotten because PostgreSQL restarted.
  */
 import { Campaign, ContactState, ErrorClass, Mapping, Ports, type Quota, RetryPolicy, Template, Webhook } from "@megaphone/core"
-import { Clock, Duration, Effect, Option, type Redacted, Result } from "effect"
+import { Clock, Deferred, Duration, Effect, Option, type Redacted, Result, Semaphore } from "effect"
+import * as Pacer from "./Pacer.ts"
 
 type Account = Ports.Storage.Account
 type CampaignRecord = Ports.Storage.CampaignRecord
@@ -23,22 +29,51 @@ export interface DispatchOptions {
   readonly claimLimit?: number
   /** How long a claim holds once its slot has come (default 5 min); long enough for a late `sent` webhook. */
   readonly leaseMs?: number
-  /** Send slots are handed out this far ahead (default 1 s); the lease is extended by it. */
+  /** Send slots are handed out this far ahead (default 2 s); the lease is extended by it. */
   readonly horizonMs?: number
-  /** Sends in flight at once (default 32). */
+  /** Sends in flight at once, across overlapping rounds (default: enough for the number's rate at 500 ms per send). */
   readonly concurrency?: number
   /** `run` waits at most this long between rounds when nothing was due (default 1 s). */
   readonly idleMs?: number
+  /** Rounds `run` keeps in flight at once (default 4). */
+  readonly roundsInFlight?: number
+  /**
+   * A send that cannot leave within this long after its slot is handed back unsent (default 50 ms): late sends
+   * bunch with the punctual ones of the next slots — of this daemon or another — above the number's rate.
+   */
+  readonly lateMs?: number
 }
 
 /** The defaults of {@link DispatchOptions}. */
 export const defaults = {
   claimLimit: 500,
   leaseMs: 5 * 60_000,
-  horizonMs: 1_000,
-  concurrency: 32,
-  idleMs: 1_000
+  horizonMs: 2_000,
+  idleMs: 1_000,
+  roundsInFlight: 4,
+  lateMs: 50
 } as const
+
+/**
+ * Sends in flight by default: the number's messages/second times half a second (Graph answers a send in 100–500
+ * ms), at least 32, at most 1,024.
+ */
+export const defaultConcurrency = (account: Pick<Account, "throughputMps">): number =>
+  Math.min(1_024, Math.max(32, Math.ceil(account.throughputMps / 2)))
+
+/** How much later than its departure a request may reach Meta (over the internet to Meta: jitter, not latency). */
+const ARRIVAL_JITTER_MS = 25
+
+/**
+ * The rate slots are planned at, so that no second holds more than the number's rate however the sends fall:
+ * each may leave up to `lateMs` after its slot and arrive up to the jitter later, so a 1-second window can see the
+ * slots of 1 s + that much. With the defaults it is 93 % of the number's rate (930 of 1,000 msg/s).
+ */
+export const plannedMps = (account: Pick<Account, "throughputMps">, lateMs: number): number =>
+  (account.throughputMps * 1_000) / (1_000 + lateMs + ARRIVAL_JITTER_MS)
+
+/** A campaign is checked for whether it finished at most this often while it sends. */
+const FINISH_CHECK_MS = 1_000
 
 /** What one round did. */
 export interface RoundReport {
@@ -48,8 +83,14 @@ export interface RoundReport {
   readonly accepted: number
   /** Sends Meta (or the network) refused, by error class. */
   readonly failed: Readonly<Record<ErrorClass.ErrorClass, number>>
+  /** The same refusals by Meta's error code (`timeout`, `network`… below HTTP). */
+  readonly failedCodes: Readonly<Record<string, number>>
   /** Claims handed back unsent (campaign paused, template unusable); no attempt used. */
   readonly released: number
+  /** Failed sends the retry policy gave another attempt (`retry_scheduled`). */
+  readonly retriesScheduled: number
+  /** Of the released, those whose slot was missed by more than `lateMs` (sends could not keep up). */
+  readonly late: number
   /** Outcomes the state machine refused (stale: someone else settled the contact first). */
   readonly refused: number
   readonly pausedCampaigns: ReadonlyArray<string>
@@ -134,25 +175,69 @@ const compareAndSet = (
 
 const millisUntil = (at: Date) => Effect.map(Clock.currentTimeMillis, (now) => at.getTime() - now)
 
-/**
- * One dispatch round for one account: reclaim expired leases, claim due contacts, send each at its slot,
- * record the outcomes in one batch, pause campaigns that cannot send, finish those that are done.
- */
-export const dispatchOnce = (
+/** A pause decided by a round, for the rounds claimed before it (`upTo`): later claims no longer see the campaign. */
+interface Halt {
+  readonly reason: SystemPause
+  readonly upTo: number
+}
+
+/** What the rounds of one account share: the send permits, the pauses they decided, when campaigns were checked. */
+export interface AccountDispatch {
+  readonly account: Account
+  readonly accessToken: Redacted.Redacted<string>
+  readonly options: DispatchOptions
+  readonly permits: Semaphore.Semaphore
+  /** No more than the number's messages/second leave this process in any second, however late sends are. */
+  readonly pacer: Pacer.Pacer
+  /** Rounds claimed so far; each round's number. */
+  claimed: number
+  readonly halts: Map<string, Halt>
+  accountHalt: Halt | undefined
+  readonly finishCheckedAt: Map<string, number>
+}
+
+/** The shared state of one account's rounds. */
+export const makeAccountDispatch = (
   account: Account,
   accessToken: Redacted.Redacted<string>,
   options: DispatchOptions
-): Effect.Effect<RoundReport, Ports.Storage.StorageError, Ports.Storage.Storage | Ports.Transport.Transport> =>
+): Effect.Effect<AccountDispatch> =>
+  Effect.map(Semaphore.make(options.concurrency ?? defaultConcurrency(account)), (permits) => ({
+    account,
+    accessToken,
+    options,
+    permits,
+    pacer: Pacer.make(account.throughputMps),
+    claimed: 0,
+    halts: new Map(),
+    accountHalt: undefined,
+    finishCheckedAt: new Map()
+  }))
+
+/** A claim and what its sends need: the campaigns and templates as they were at the claim. */
+interface Round {
+  readonly number: number
+  readonly reclaimed: number
+  readonly claimed: ReadonlyArray<ClaimedContact>
+  readonly nextCapacity: Quota.NextCapacity | undefined
+  readonly campaigns: ReadonlyArray<CampaignRecord>
+  readonly ready: ReadonlyMap<string, Template.Template>
+  /** Campaigns whose template the claim already found unusable, with the reason. */
+  readonly unusable: ReadonlyMap<string, SystemPause>
+}
+
+/** Reclaim expired leases, claim due contacts, and check the claimed campaigns' templates. */
+const claimRound = (state: AccountDispatch): Effect.Effect<Round, Ports.Storage.StorageError, Ports.Storage.Storage> =>
   Effect.gen(function*() {
     const storage = yield* Ports.Storage.Storage
-    const transport = yield* Ports.Transport.Transport
+    const { account, options } = state
     const policy = options.policy ?? RetryPolicy.defaultPolicy
     const horizonMs = options.horizonMs ?? defaults.horizonMs
     const now = new Date(yield* Clock.currentTimeMillis)
 
     const reclaimed = yield* storage.reclaimExpiredLeases(now, policy)
     const { claimed, nextCapacity } = yield* storage.claim({
-      account,
+      account: { ...account, throughputMps: plannedMps(account, options.lateMs ?? defaults.lateMs) },
       limit: options.claimLimit ?? defaults.claimLimit,
       // The lease runs from the claim, but a send may wait up to the horizon for its slot.
       leaseMs: (options.leaseMs ?? defaults.leaseMs) + horizonMs,
@@ -160,38 +245,98 @@ export const dispatchOnce = (
       now,
       horizonMs
     })
-
+    const number = ++state.claimed
     const campaigns = (yield* storage.listCampaigns()).filter((c) => c.accountName === account.name)
     const byId = new Map(campaigns.map((c) => [c.id, c]))
     const templates = claimed.length === 0 ? [] : yield* storage.listTemplates(account.wabaId)
-
-    // Campaigns to pause (by id) with their reason; once set, their remaining claims are released unsent.
-    const halted = new Map<string, SystemPause>()
-    let accountHalt: SystemPause | undefined
-    const haltTemplate = (name: string, language: string, reason: SystemPause) => {
-      for (const c of campaigns) {
-        if (templateKey(c.templateName, c.language) === templateKey(name, language) && !halted.has(c.id)) halted.set(c.id, reason)
-      }
-    }
     const ready = new Map<string, Template.Template>()
+    const unusable = new Map<string, SystemPause>()
     for (const id of new Set(claimed.map((c) => c.contact.campaignId))) {
       const campaign = byId.get(id)
       if (campaign === undefined) continue
       const checked = templateProblem(templates, campaign)
       if (Result.isSuccess(checked)) ready.set(id, checked.success)
-      else halted.set(id, checked.failure)
+      else unusable.set(id, checked.failure)
+    }
+    return { number, reclaimed, claimed, nextCapacity, campaigns, ready, unusable }
+  })
+
+/** How long an outcome write is retried while the database is away: until shortly before the leases expire. */
+const persistFor = (options: DispatchOptions): number => Math.max(1_000, (options.leaseMs ?? defaults.leaseMs) - 10_000)
+
+/**
+ * Run a storage write until it succeeds, backing off from 200 ms to 5 s, for at most `forMs`: what it records
+ * happened at Meta and must not be lost to a database restart. The last failure is returned after that.
+ */
+const persistently = <A>(
+  what: string,
+  forMs: number,
+  write: Effect.Effect<A, Ports.Storage.StorageError>
+): Effect.Effect<A, Ports.Storage.StorageError> =>
+  Effect.gen(function*() {
+    const until = (yield* Clock.currentTimeMillis) + forMs
+    let delay = 200
+    for (;;) {
+      const result = yield* Effect.result(write)
+      if (Result.isSuccess(result)) return result.success
+      const now = yield* Clock.currentTimeMillis
+      if (now + delay > until) return yield* Effect.fail(result.failure)
+      yield* Effect.logWarning(`${what} failed; retrying`).pipe(
+        Effect.annotateLogs({ operation: result.failure.operation, error: result.failure.message, retry_in_ms: delay })
+      )
+      yield* Effect.sleep(Duration.millis(delay))
+      delay = Math.min(5_000, delay * 2)
+    }
+  })
+
+/** Send a claimed round at its slots, record the outcomes, pause campaigns that cannot send, finish those done. */
+const completeRound = (
+  state: AccountDispatch,
+  round: Round
+): Effect.Effect<RoundReport, Ports.Storage.StorageError, Ports.Storage.Storage | Ports.Transport.Transport> =>
+  Effect.gen(function*() {
+    const storage = yield* Ports.Storage.Storage
+    const transport = yield* Ports.Transport.Transport
+    const { account, options } = state
+    const policy = options.policy ?? RetryPolicy.defaultPolicy
+    const lateMs = options.lateMs ?? defaults.lateMs
+    const { campaigns, claimed, ready } = round
+    const byId = new Map(campaigns.map((c) => [c.id, c]))
+
+    // Pauses this round decides (by campaign id); the shared ones stop the other rounds claimed until now.
+    const halted = new Map(round.unusable)
+    let accountHalt: SystemPause | undefined
+    const haltFor = (campaignId: string): boolean => {
+      if (halted.has(campaignId) || accountHalt !== undefined) return true
+      const shared = state.halts.get(campaignId)
+      return (shared !== undefined && shared.upTo >= round.number) ||
+        (state.accountHalt !== undefined && state.accountHalt.upTo >= round.number)
+    }
+    const haltTemplate = (name: string, language: string, reason: SystemPause) => {
+      for (const c of campaigns) {
+        if (templateKey(c.templateName, c.language) !== templateKey(name, language) || halted.has(c.id)) continue
+        halted.set(c.id, reason)
+        state.halts.set(c.id, { reason, upTo: state.claimed })
+      }
+    }
+    const haltAccount = (reason: SystemPause) => {
+      accountHalt ??= reason
+      state.accountHalt = { reason, upTo: state.claimed }
     }
 
     const sender: Ports.Transport.SenderCredentials = {
       phoneNumberId: account.phoneNumberId,
       wabaId: account.wabaId,
-      accessToken,
+      accessToken: state.accessToken,
       graphUrl: account.graphUrl,
       graphVersion: account.graphVersion
     }
     const failed = noFailures()
+    const failedCodes: Record<string, number> = {}
     let accepted = 0
     let released = 0
+    let late = 0
+    let retriesScheduled = 0
     let throttled = false
 
     const release = (contactId: string): Outcome => {
@@ -199,16 +344,8 @@ export const dispatchOnce = (
       return { contactId, event: { _tag: "Released" }, releaseQuota: true }
     }
 
-    const sendOne = ({ contact, slot }: ClaimedContact): Effect.Effect<Outcome, Ports.Storage.StorageError> =>
+    const send = (contact: Ports.Storage.CampaignContact, campaign: CampaignRecord, template: Template.Template) =>
       Effect.gen(function*() {
-        const wait = yield* millisUntil(slot)
-        if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
-        const campaign = byId.get(contact.campaignId)
-        const template = ready.get(contact.campaignId)
-        // Checked after the wait: a pause decided meanwhile must stop the sends that have not left yet.
-        if (campaign === undefined || template === undefined || accountHalt !== undefined || halted.has(contact.campaignId)) {
-          return release(contact.id)
-        }
         const payload = Result.flatMap(
           Mapping.fromRecord(template, contact.parameters),
           (parameters) =>
@@ -232,10 +369,11 @@ export const dispatchOnce = (
         const sent = yield* Effect.result(transport.sendTemplate(sender, payload.success))
         if (Result.isSuccess(sent)) {
           accepted++
-          return { contactId: contact.id, event: { _tag: "Accepted", wamid: sent.success.wamid, waId: sent.success.waId } }
+          return { contactId: contact.id, event: { _tag: "Accepted", wamid: sent.success.wamid, waId: sent.success.waId } } satisfies Outcome
         }
         const error = sent.failure.error
         failed[error.errorClass]++
+        failedCodes[error.code] = (failedCodes[error.code] ?? 0) + 1
         const at = new Date(yield* Clock.currentTimeMillis)
         if (error.errorClass === "rate_limited" && error.scope === "phone_number" && !throttled) {
           // Once per round: every 130429 of one burst tells the same thing, and each call slows the number more.
@@ -245,7 +383,7 @@ export const dispatchOnce = (
         const pause = pauseFor(error)
         if (pause !== undefined) {
           if (error.errorClass === "template") haltTemplate(campaign.templateName, campaign.language, pause)
-          else accountHalt ??= pause
+          else haltAccount(pause)
         }
         const decision = yield* RetryPolicy.decideWithRandom(policy, {
           attempts: contact.progress.attempts,
@@ -253,16 +391,39 @@ export const dispatchOnce = (
           error,
           now: at
         })
+        if (decision._tag === "RetryAt") retriesScheduled++
         return {
           contactId: contact.id,
           event: { _tag: "AttemptFailed", error, decision },
           ...(unknownOutcomeCodes.has(error.code) ? {} : { releaseQuota: true })
-        }
+        } satisfies Outcome
       })
 
-    const outcomes = yield* Effect.forEach(claimed, sendOne, { concurrency: options.concurrency ?? defaults.concurrency })
+    const sendOne = ({ contact, slot }: ClaimedContact): Effect.Effect<Outcome, Ports.Storage.StorageError> =>
+      Effect.gen(function*() {
+        const wait = yield* millisUntil(slot)
+        if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
+        return yield* state.permits.withPermit(Effect.gen(function*() {
+          const campaign = byId.get(contact.campaignId)
+          const template = ready.get(contact.campaignId)
+          // Checked after the wait: a pause decided meanwhile must stop the sends that have not left yet.
+          if (campaign === undefined || template === undefined || haltFor(contact.campaignId)) return release(contact.id)
+          yield* state.pacer.admit
+          // A slot missed (all permits busy, a stalled event loop, a cold start) is handed back rather than sent
+          // in a bunch with later slots; the contact is due again at once, without using an attempt.
+          if ((yield* millisUntil(slot)) < -lateMs) {
+            late++
+            return release(contact.id)
+          }
+          return yield* send(contact, campaign, template)
+        }))
+      })
+
+    const outcomes = yield* Effect.forEach(claimed, sendOne, { concurrency: "unbounded" })
     const recordedAt = new Date(yield* Clock.currentTimeMillis)
-    const applied = outcomes.length === 0 ? undefined : yield* storage.recordOutcomes(outcomes, recordedAt)
+    const applied = outcomes.length === 0
+      ? undefined
+      : yield* persistently("recording send outcomes", persistFor(options), storage.recordOutcomes(outcomes, recordedAt))
     for (const refused of applied?.refused ?? []) {
       yield* Effect.logWarning("outcome refused by the state machine").pipe(
         Effect.annotateLogs({ contact: refused.contactId, reason: refused.reason })
@@ -290,21 +451,27 @@ export const dispatchOnce = (
       yield* Effect.logWarning("campaign paused").pipe(Effect.annotateLogs({ campaign: id, kind: reason.kind, reason: reason.explanation }))
     }
 
-    // With nothing claimed, check every running campaign: its last contacts may have settled elsewhere.
-    const touched = claimed.length === 0
+    // With nothing claimed, check every running campaign: its last contacts may have settled elsewhere. Each
+    // campaign is checked at most every FINISH_CHECK_MS.
+    const nowMs = recordedAt.getTime()
+    const touched = (claimed.length === 0
       ? campaigns.filter((c) => c.lifecycle.state === "running").map((c) => c.id)
-      : [...new Set(claimed.map((c) => c.contact.campaignId))]
+      : [...new Set(claimed.map((c) => c.contact.campaignId))])
+      .filter((id) => !toPause.has(id) && nowMs - (state.finishCheckedAt.get(id) ?? -Infinity) >= FINISH_CHECK_MS)
     const finishedCampaigns: Array<string> = []
     for (const id of touched) {
-      if (toPause.has(id)) continue
+      state.finishCheckedAt.set(id, nowMs)
       const changed = yield* compareAndSet(storage, id, (c) =>
         c.lifecycle.state !== "running"
           ? Effect.succeed(Option.none())
-          : Effect.map(storage.campaignCounts(id), (counts) => {
-            const next = Campaign.finishIfDone(c.lifecycle, counts, recordedAt)
+          : Effect.gen(function*() {
+            // Most checks find a pending contact at once; only a campaign that may be done is counted.
+            if (yield* storage.hasPendingContacts(id)) return Option.none()
+            const next = Campaign.finishIfDone(c.lifecycle, yield* storage.campaignCounts(id), recordedAt)
             return next.state === "finished" ? Option.some(next) : Option.none()
           }))
       if (Option.isNone(changed)) continue
+      state.finishCheckedAt.delete(id)
       finishedCampaigns.push(id)
       yield* storage.appendEvents([{
         campaignId: id,
@@ -316,42 +483,102 @@ export const dispatchOnce = (
     }
 
     return {
-      reclaimed,
+      reclaimed: round.reclaimed,
       claimed: claimed.length,
       accepted,
       failed,
+      failedCodes,
       released,
+      retriesScheduled,
+      late,
       refused: applied?.refused.length ?? 0,
       pausedCampaigns,
       finishedCampaigns,
-      nextCapacity
+      nextCapacity: round.nextCapacity
     }
   })
 
 /**
- * Dispatch for one account until interrupted: round after round, waiting for the next free capacity (never
- * longer than `idleMs`, so new campaigns start promptly) when a round found nothing to send. A storage failure
- * is logged and retried after `idleMs`: the database may be restarting.
+ * One dispatch round for one account: reclaim expired leases, claim due contacts, send each at its slot,
+ * record the outcomes in one batch, pause campaigns that cannot send, finish those that are done.
+ */
+export const dispatchOnce = (
+  account: Account,
+  accessToken: Redacted.Redacted<string>,
+  options: DispatchOptions
+): Effect.Effect<RoundReport, Ports.Storage.StorageError, Ports.Storage.Storage | Ports.Transport.Transport> =>
+  Effect.gen(function*() {
+    const state = yield* makeAccountDispatch(account, accessToken, options)
+    return yield* completeRound(state, yield* claimRound(state))
+  })
+
+/** How `run` is stopped and watched. */
+export interface RunControl {
+  /** Once done, no further claim is made; `run` returns when the rounds in flight have finished. */
+  readonly stopping?: Deferred.Deferred<void>
+  /** Called with each finished round's report (counting, logging). */
+  readonly onRound?: (report: RoundReport) => void
+}
+
+/**
+ * Dispatch for one account until `stopping` (or interruption): claim, start the round's sends, and claim the
+ * next round shortly before this one's last slot, keeping up to `roundsInFlight` rounds going. When nothing
+ * was due it waits for the next free capacity (never longer than `idleMs`, so new campaigns start promptly).
+ * A storage failure is logged and retried with backoff (1 s up to 10 s): the database may be restarting.
  */
 export const run = (
   account: Account,
   accessToken: Redacted.Redacted<string>,
-  options: DispatchOptions
-): Effect.Effect<never, never, Ports.Storage.Storage | Ports.Transport.Transport> => {
-  const idleMs = options.idleMs ?? defaults.idleMs
-  const round = dispatchOnce(account, accessToken, options).pipe(
-    Effect.flatMap((report) =>
-      Effect.gen(function*() {
-        if (report.claimed > 0) return
-        const at = report.nextCapacity?.at
-        const wait = at === undefined ? idleMs : Math.min(idleMs, Math.max(0, yield* millisUntil(at)))
-        if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
-      })),
-    Effect.catchTag("StorageError", (error) =>
+  options: DispatchOptions,
+  control: RunControl = {}
+): Effect.Effect<void, never, Ports.Storage.Storage | Ports.Transport.Transport> =>
+  Effect.gen(function*() {
+    const idleMs = options.idleMs ?? defaults.idleMs
+    const horizonMs = options.horizonMs ?? defaults.horizonMs
+    const maxRounds = Math.max(1, options.roundsInFlight ?? defaults.roundsInFlight)
+    const state = yield* makeAccountDispatch(account, accessToken, options)
+    const rounds = yield* Semaphore.make(maxRounds)
+    const stopping = control.stopping ?? (yield* Deferred.make<void>())
+    // Waiting is cut short by a stop; a round in flight is not.
+    const pause = (ms: number) => Effect.raceFirst(Effect.sleep(Duration.millis(ms)), Deferred.await(stopping))
+    const failing = (error: Ports.Storage.StorageError) =>
       Effect.logError("dispatch round failed; retrying").pipe(
-        Effect.annotateLogs({ account: account.name, operation: error.operation, error: error.message }),
-        Effect.andThen(Effect.sleep(Duration.millis(idleMs)))
+        Effect.annotateLogs({ account: account.name, operation: error.operation, error: error.message })
+      )
+    let backoffMs = idleMs
+
+    while (!(yield* Deferred.isDone(stopping))) {
+      yield* rounds.take(1)
+      if (yield* Deferred.isDone(stopping)) {
+        yield* rounds.release(1)
+        break
+      }
+      const claimed = yield* Effect.result(claimRound(state))
+      if (Result.isFailure(claimed)) {
+        yield* rounds.release(1)
+        yield* failing(claimed.failure)
+        yield* pause(backoffMs)
+        backoffMs = Math.min(10_000, backoffMs * 2)
+        continue
+      }
+      backoffMs = idleMs
+      const round = claimed.success
+      yield* Effect.forkChild(completeRound(state, round).pipe(
+        Effect.tap((report) => Effect.sync(() => control.onRound?.(report))),
+        Effect.catchTag("StorageError", failing),
+        Effect.ensuring(rounds.release(1))
       ))
-  )
-  return Effect.forever(round)
-}
+      if (round.claimed.length > 0) {
+        // Claim again when this round's last slot is half a horizon away: the next slots follow without a gap.
+        const last = Math.max(...round.claimed.map((c) => c.slot.getTime()))
+        const wait = yield* millisUntil(new Date(last - horizonMs / 2))
+        if (wait > 0) yield* pause(wait)
+        continue
+      }
+      const at = round.nextCapacity?.at
+      const wait = at === undefined ? idleMs : Math.min(idleMs, Math.max(0, yield* millisUntil(at)))
+      if (wait > 0) yield* pause(wait)
+    }
+    // Let the rounds in flight finish: their sends are recorded before `run` returns.
+    yield* rounds.take(maxRounds)
+  })

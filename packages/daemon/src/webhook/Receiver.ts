@@ -17,6 +17,7 @@ import { ByteSize, type Cause, Context, Effect, Exit, Layer, Option, type Redact
 import { HttpIncomingMessage, HttpRouter, type HttpServerRequest, HttpServerResponse } from "effect/http"
 import * as TemplateStatus from "../templates/TemplateStatus.ts"
 import * as Signature from "./Signature.ts"
+import * as Metrics from "../metrics/Metrics.ts"
 import * as StatusWriter from "./StatusWriter.ts"
 
 /** Where Meta calls us (SPEC §7). */
@@ -143,6 +144,8 @@ export const make = (config: Config): Effect.Effect<ReceiverShape, never, Ports.
     const storage = yield* Ports.Storage.Storage
     const storageContext = Context.make(Ports.Storage.Storage, storage)
     const counters = emptyCounters()
+    // Optional: the daemon provides it for /metrics; tests and embedders need not.
+    const metrics = yield* Effect.serviceOption(Metrics.Metrics)
     const maxBodyBytes = config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
     const optOutWords = config.optOutWords ?? Webhook.defaultOptOutWords
     const ackTimeoutMs = config.ackTimeoutMs ?? 10_000
@@ -314,11 +317,13 @@ export const make = (config: Config): Effect.Effect<ReceiverShape, never, Ports.
       Effect.gen(function*() {
         const now = yield* Ports.Clock.now
         const reports: Array<Ports.Storage.StatusReport> = []
+        const lagSeconds: Array<number> = []
         const others: Array<Webhook.WebhookItem> = []
         const events: Array<LoggedEvent> = []
         for (const item of batch.items) {
           if (item._tag === "StatusUpdate") {
             reports.push(Webhook.toStatusReport(item))
+            lagSeconds.push(Math.max(0, (now.getTime() - item.at.getTime()) / 1000))
             events.push(...notableFailure(item, now))
           } else if (item._tag === "Ignored") {
             counters.ignored++
@@ -328,6 +333,7 @@ export const make = (config: Config): Effect.Effect<ReceiverShape, never, Ports.
           }
         }
         counters.statusesReceived += reports.length
+        if (Option.isSome(metrics) && reports.length > 0) yield* metrics.value.recordWebhookStatuses(reports.length, lagSeconds)
         const rest = Effect.gen(function*() {
           for (const item of others) events.push(...(yield* other(item, now)))
           if (events.length > 0) yield* storage.appendEvents(events)

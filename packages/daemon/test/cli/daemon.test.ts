@@ -3,6 +3,7 @@
 // the CLI. The campaign must finish, the webhooks must land, and SIGTERM must stop the daemon cleanly with exit 0.
 import { type ChildProcess, spawn } from "node:child_process"
 import { rm, writeFile } from "node:fs/promises"
+import { type AddressInfo, createServer as createNetServer } from "node:net"
 import { join } from "node:path"
 import { Effect, Redacted } from "effect"
 import { afterAll, expect, it } from "vitest"
@@ -12,6 +13,7 @@ import { config, PHONE_ID, PHONE_ID_2, type Running, startSimulator, TOKEN, WABA
 import { megaphone, scratchDirectory } from "./binary.ts"
 
 const APP_SECRET = "daemon-test-app-secret"
+const ADMIN_TOKEN = "daemon-test-admin-token"
 const bin = join(import.meta.dirname, "..", "..", "bin", "megaphone.ts")
 
 const cwd = await scratchDirectory()
@@ -68,7 +70,7 @@ it("sends a campaign to the simulator, applies its webhooks, answers health chec
   let stderr = ""
   const daemon = spawn(process.execPath, [bin, "daemon", "--webhook-listen", `127.0.0.1:${webhookPort}`, "--admin-listen", `127.0.0.1:${adminPort}`], {
     cwd,
-    env: { PATH: process.env["PATH"] ?? "", ...env, MEGAPHONE_APP_SECRET: APP_SECRET, MEGAPHONE_VERIFY_TOKEN: "verify-me" },
+    env: { PATH: process.env["PATH"] ?? "", ...env, MEGAPHONE_APP_SECRET: APP_SECRET, MEGAPHONE_VERIFY_TOKEN: "verify-me", MEGAPHONE_ADMIN_TOKEN: ADMIN_TOKEN },
     stdio: ["ignore", "pipe", "pipe"]
   })
   child = daemon
@@ -84,9 +86,19 @@ it("sends a campaign to the simulator, applies its webhooks, answers health chec
   const settled = await eventually(show, (c) => (c.counts?.["delivered"] ?? 0) + (c.counts?.["read"] ?? 0) === 100, 10_000, "webhooks applied")
   expect(settled.counts?.["read"]).toBeGreaterThan(0)
 
-  const health = await fetch(`http://127.0.0.1:${adminPort}/healthz`)
+  const admin = `http://127.0.0.1:${adminPort}`
+  const health = await fetch(`${admin}/healthz`)
   expect([health.status, await health.text()]).toEqual([200, "ok"])
-  expect((await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status).toBe(200)
+  expect((await fetch(`${admin}/readyz`)).status).toBe(200)
+  // The admin API: the token from MEGAPHONE_ADMIN_TOKEN, nothing without it.
+  expect((await fetch(`${admin}/api/campaigns`)).status).toBe(401)
+  expect((await fetch(`${admin}/metrics`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401)
+  const bearer = { authorization: `Bearer ${ADMIN_TOKEN}` }
+  const shown = await (await fetch(`${admin}/api/campaigns/${id}`, { headers: bearer })).json() as { state: string }
+  expect(shown.state).toBe("finished")
+  const metrics = await (await fetch(`${admin}/metrics`, { headers: bearer })).text()
+  expect(metrics).toMatch(/megaphone_sends_total\{[^}]*result="accepted"[^}]*\} 100/)
+  expect(metrics).toMatch(/megaphone_webhook_statuses_total(\{[^}]*\})? [1-9]/)
 
   const started = Date.now()
   daemon.kill("SIGTERM")
@@ -100,9 +112,28 @@ it("sends a campaign to the simulator, applies its webhooks, answers health chec
   expect(messages.filter((m) => m.account === "other" && m.message.includes("OTHER_TOKEN"))).toHaveLength(1)
   expect(messages.some((m) => m.message === "progress")).toBe(true)
   expect(messages.at(-1)?.message).toBe("stopped")
-  for (const secret of [APP_SECRET, TOKEN, "verify-me", url]) expect(stderr).not.toContain(secret)
+  for (const secret of [APP_SECRET, TOKEN, "verify-me", ADMIN_TOKEN, url]) expect(stderr).not.toContain(secret)
+  expect(metrics).not.toContain(TOKEN)
 
   const stats = await Effect.runPromise(simulator.sim.stats)
   expect(stats.accepted).toBe(100)
   expect(Object.values(stats.acceptedPerRecipient).filter((n) => n > 1)).toEqual([])
 }, 60_000)
+
+it("refuses to start on a port already in use, naming the setting and what to do", async () => {
+  const url = Redacted.value(await freshDatabase("embedded"))
+  const taken = createNetServer()
+  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve))
+  const port = (taken.address() as AddressInfo).port
+  try {
+    const result = await megaphone(cwd, ["daemon", "--admin-listen", `127.0.0.1:${port}`, "--webhook-listen", "127.0.0.1:0"], {
+      MEGAPHONE_DATABASE_URL: url,
+      MEGAPHONE_APP_SECRET: APP_SECRET
+    })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(`Cannot listen on 127.0.0.1:${port} (admin.listen): 127.0.0.1:${port} is already in use`)
+    expect(result.stderr).toContain("--admin-listen")
+  } finally {
+    taken.close()
+  }
+}, 30_000)

@@ -80,6 +80,19 @@ const contactKey = (recipient: string | null, phone: string): string =>
 
 const dueAt = (contact: CampaignContact): number => (contact.progress.nextAttemptAt ?? contact.addedAt).getTime()
 
+/** Due contacts in the port's fair-share order: the n-th of every campaign before the (n+1)-th of any. */
+const fairShare = (due: ReadonlyArray<CampaignContact>): Array<CampaignContact> => {
+  const byDue = (a: CampaignContact, b: CampaignContact) => dueAt(a) - dueAt(b) || byId(a, b)
+  const rank = new Map<string, number>()
+  const seen = new Map<string, number>()
+  for (const contact of [...due].sort(byDue)) {
+    const n = seen.get(contact.campaignId) ?? 0
+    seen.set(contact.campaignId, n + 1)
+    rank.set(contact.id, n)
+  }
+  return [...due].sort((a, b) => (rank.get(a.id) ?? 0) - (rank.get(b.id) ?? 0) || byDue(a, b))
+}
+
 const addDeltas = (buckets: Map<number, number>, deltas: ReadonlyMap<number, number>): void => {
   for (const [minute, delta] of deltas) {
     const count = (buckets.get(minute) ?? 0) + delta
@@ -356,6 +369,8 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
         campaigns.set(id, updated)
         return ok(copy(updated))
       }),
+    hasPendingContacts: (id) =>
+      atomically(() => ok(campaignContacts(id).some((contact) => ContactState.isPending(contact.progress.state)))),
     campaignCounts: (id) =>
       atomically(() => {
         const counts: Record<ContactState.ContactStateId, number> = { ...Campaign.emptyCounts }
@@ -442,8 +457,7 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
             if (ContactState.isDue(contact.progress, now) && dueAt(contact) <= now.getTime()) due.push(contact)
           }
         }
-        due.sort((a, b) => dueAt(a) - dueAt(b) || byId(a, b))
-        const candidates: Array<Candidate> = due.slice(0, limit).map((c) => ({
+        const candidates: Array<Candidate> = fairShare(due).slice(0, limit).map((c) => ({
           id: c.id,
           recipient: c.recipient,
           progress: c.progress

@@ -145,6 +145,19 @@ export const getCampaignContact = (sql: Sql, id: string): Op<Option.Option<Ports
     return Option.fromNullishOr(found?.contact)
   })
 
+/** See `StorageShape.hasPendingContacts`: one probe of the (campaign_id, state) index per pending state. */
+export const hasPendingContacts = (sql: Sql, id: string): Op<boolean> =>
+  Effect.gen(function*() {
+    if (!isId(id)) return false
+    const rows = yield* sql<Row>`
+      select exists (
+        select 1 from campaign_contacts
+        where campaign_id = ${id}::bigint and state in ('initial', 'in_progress', 'retry_scheduled')
+      ) as pending
+    `
+    return rows[0]?.["pending"] === true
+  })
+
 /** See `StorageShape.campaignCounts`: one grouped query over the (campaign_id, state) index. */
 export const campaignCounts = (sql: Sql, id: string): Op<Campaign.ContactCounts> =>
   Effect.gen(function*() {

@@ -35,16 +35,18 @@ const lockQuotaKey = (sql: Sql, key: string, phoneNumberId: string) =>
   })
 
 /**
- * Due contacts of the account's running campaigns, in (due_at, id) order, locked. The lateral subquery walks
- * each campaign's partial index in order; the outer query locks and skips rows another transaction holds.
+ * Due contacts of the account's running campaigns in the port's fair-share order, locked. The lateral subquery
+ * walks each campaign's partial index in (due_at, id) order and numbers its rows; taking the first rows of
+ * every campaign before the next ones shares the account between its campaigns. The outer query locks and
+ * skips rows another transaction holds.
  */
 const selectCandidates = (sql: Sql, accountName: string, now: Date, limit: number) =>
   sql<Row>`
     with due as (
-      select pick.id, pick.due_at
+      select pick.id, pick.due_at, pick.turn
       from campaigns c
       cross join lateral (
-        select cc.id, cc.due_at
+        select cc.id, cc.due_at, row_number() over (order by cc.due_at, cc.id) as turn
         from campaign_contacts cc
         where cc.campaign_id = c.id
           and cc.state in ('initial', 'retry_scheduled')
@@ -53,14 +55,14 @@ const selectCandidates = (sql: Sql, accountName: string, now: Date, limit: numbe
         limit ${limit}
       ) pick
       where c.account_name = ${accountName} and c.state = 'running'
-      order by pick.due_at, pick.id
+      order by pick.turn, pick.due_at, pick.id
       limit ${limit}
     )
     select ${sql.literal(contactColumns)}
     from campaign_contacts cc
-    where cc.id in (select id from due)
-      and cc.state in ('initial', 'retry_scheduled')
-    order by cc.due_at, cc.id
+    join due on due.id = cc.id
+    where cc.state in ('initial', 'retry_scheduled')
+    order by due.turn, due.due_at, due.id
     for update of cc skip locked
   `
 

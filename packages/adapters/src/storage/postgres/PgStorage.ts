@@ -75,6 +75,7 @@ export const make: Effect.Effect<StorageShape, never, SqlClient.SqlClient> = Eff
     updateCampaignLifecycle: (id, expected, next) =>
       operation("updateCampaignLifecycle", Catalog.updateCampaignLifecycle(sql, id, expected, next)),
     campaignCounts: (id) => operation("campaignCounts", CampaignContacts.campaignCounts(sql, id)),
+    hasPendingContacts: (id) => operation("hasPendingContacts", CampaignContacts.hasPendingContacts(sql, id)),
 
     addCampaignContacts: (campaignId, contacts, now) =>
       operation("addCampaignContacts", CampaignContacts.addCampaignContacts(sql, campaignId, contacts, now)),

@@ -3,27 +3,26 @@
  * synced template, hand out the blank CSV of its variables, add contacts from a CSV or from the directory, move
  * it through its lifecycle, and show it with its contacts — all directly on the database.
  *
- * Adding contacts checks the whole mapping first (one error listing every mismatch, nothing added); then each
- * row is judged alone, so one bad row is reported with its line and never costs the good ones.
+ * The operations themselves are campaigns/Operations.ts, which the admin API shares; this file reads the flags
+ * and files, says the operations' refusals in CLI terms (the command that fixes them), and prints.
  */
 import { readFile, writeFile } from "node:fs/promises"
-import { Campaign, ContactState, Filter, Mapping, Phone, Ports, Template } from "@megaphone/core"
-import { Clock, Console, Effect, Option, Result } from "effect"
+import { Campaign, ContactState, Ports, type Template } from "@megaphone/core"
+import { Console, Effect, Option, Result } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
-import { csvLine, decodeUtf8, detectDelimiter, parseCsv } from "../Csv.ts"
+import { type CampaignError, mapCampaignErrors } from "../../campaigns/Errors.ts"
+import * as Json from "../../campaigns/Json.ts"
+import * as Operations from "../../campaigns/Operations.ts"
+import { forEachPage } from "../../campaigns/Paging.ts"
+import * as Rows from "../../campaigns/Rows.ts"
+import { csvLine } from "../Csv.ts"
 import { CommandFailed } from "../Failure.ts"
 import { cell, json, printJson, table } from "../Output.ts"
-import { findAccount, withStorage } from "../Session.ts"
+import { withStorage } from "../Session.ts"
 import { databaseUrl } from "../Storage.ts"
 
 type Storage = Ports.Storage.StorageShape
-type CampaignRecord = Ports.Storage.CampaignRecord
 type Counts = Campaign.ContactCounts
-
-/** Rows per storage call when adding or listing contacts: bounded memory and transactions for any file size. */
-const CHUNK = 1000
-
-const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 
 const campaignId = Argument.String("ID").pipe(Argument.withDescription("the campaign id (see `megaphone campaigns list`)"))
 
@@ -32,87 +31,70 @@ const usage = (command: string, message: string) =>
   new CliError.ShowHelp({ commandPath: ["megaphone", "campaigns", command], errors: [new CliError.ValidationError({ message })] })
 
 // ---------------------------------------------------------------------------------------------------------
-// Shared look-ups
+// The operations' refusals in CLI terms
 
-/** The campaign with this id, or a failure that says where the ids are. */
-const findCampaign = (id: string) =>
-  Effect.gen(function*() {
-    const found = yield* (yield* Ports.Storage.Storage).getCampaign(id)
-    if (Option.isSome(found)) return found.value
-    return yield* new CommandFailed({ message: `No campaign with id "${id}". See the ids with \`megaphone campaigns list\`.` })
-  })
+/** A missing account, in the words of `findAccount` (cli/Session.ts) that the other commands use. */
+const noAccount = (name: string) =>
+  `No account named "${name}". See \`megaphone accounts list\`, or add it with ` +
+  `\`megaphone accounts add ${name} --phone-number-id ID --waba-id ID\`.`
 
-/** The synced, not deleted translations of the account's WABA. */
-const liveTemplates = (storage: Storage, account: Ports.Storage.Account) =>
-  Effect.map(storage.listTemplates(account.wabaId), (all) => all.filter((t) => t.deletedAt === null).map((t) => t.template))
+/** What went wrong and the command that fixes it; `file` names the CSV file for CSV refusals. */
+const explain = (error: CampaignError, file: string): string => {
+  switch (error._tag) {
+    case "CampaignNotFound":
+      return `${error.message} See the ids with \`megaphone campaigns list\`.`
+    case "CampaignNameEmpty":
+      return "--name must not be empty."
+    case "AccountNotFound":
+      return noAccount(error.name)
+    case "LanguageAmbiguous":
+      return `${error.message} Choose one with --language.`
+    case "TemplateNotSynced":
+      return `${error.message} See \`megaphone templates list --account ${error.account}\`, or run ` +
+        `\`megaphone templates sync --account ${error.account}\`.`
+    case "TranslationNotSynced":
+      return error.lookup.message
+    case "TemplateNotSendable":
+    case "OperationRefused":
+    case "FilterUnknownColumns":
+    case "MappingMismatch":
+      return error.message
+    case "CampaignAccountGone":
+      return noAccount(error.account)
+    case "CampaignTemplateGone":
+      return `Campaign ${error.campaign} uses template ${error.template} (${error.language}), which is not synced for account ` +
+        `${error.account} (any more): ${error.lookup.message} Run \`megaphone templates sync --account ${error.account}\`.`
+    case "CampaignChanged":
+      return `Campaign ${error.campaign} changed while this command ran (${error.detail}). ` +
+        `See \`megaphone campaigns show ${error.campaign}\` and try again.`
+    case "CsvUnreadable":
+    case "CsvHeaderMismatch":
+      return `${file}: ${error.message}`
+    case "CsvEmpty":
+      return `${file} is empty. It needs a header row (${error.header.join(",")}); \`megaphone campaigns template-csv ID\` writes one.`
+    case "FilterNotFound":
+      return `${error.message} See \`megaphone filters list\`, or use --where EXPR.`
+    case "FilterInvalid":
+      return `--where: ${error.message}`
+    case "FilterAmbiguous":
+    case "FilterMissing":
+      return "Give exactly one of --csv FILE, --filter NAME or --where EXPR."
+  }
+}
 
-/** The campaign's template translation as synced now; gone from Meta is a failure that says what to do. */
-const campaignTemplate = (campaign: CampaignRecord) =>
-  Effect.gen(function*() {
-    const storage = yield* Ports.Storage.Storage
-    const account = yield* findAccount(campaign.accountName)
-    const found = Template.findTranslation(yield* liveTemplates(storage, account), campaign.templateName, campaign.language)
-    if (Result.isSuccess(found)) return found.success
-    return yield* new CommandFailed({
-      message: `Campaign ${campaign.id} uses template ${campaign.templateName} (${campaign.language}), which is not synced for account ` +
-        `${account.name} (any more): ${found.failure.message} Run \`megaphone templates sync --account ${account.name}\`.`
-    })
-  })
-
-// ---------------------------------------------------------------------------------------------------------
-// JSON shapes
-
-const pauseReasonJson = (reason: Campaign.PauseReason | null) =>
-  reason === null
-    ? null
-    : reason._tag === "Operator"
-    ? { by: "operator" }
-    : { by: "system", kind: reason.kind, explanation: reason.explanation, code: reason.code ?? null }
-
-/** A campaign as `campaigns show --json` spells it (SPEC §7), also each element of `campaigns list --json`. */
-export const campaignJson = (c: CampaignRecord, counts: Counts) => ({
-  id: c.id,
-  name: c.name,
-  state: c.lifecycle.state,
-  account: c.accountName,
-  template: c.templateName,
-  language: c.language,
-  note: c.note,
-  pause_reason: pauseReasonJson(c.lifecycle.pauseReason),
-  counts: Object.fromEntries(ContactState.states.map((s) => [s, counts[s]])) as Record<ContactState.ContactStateId, number>,
-  total: Campaign.totalContacts(counts),
-  created_at: c.lifecycle.createdAt,
-  started_at: c.lifecycle.startedAt,
-  paused_at: c.lifecycle.pausedAt,
-  ended_at: c.lifecycle.endedAt
-})
-
-const quotaJson = (q: Ports.Storage.QuotaUsage) => ({
-  quota_key: q.quotaKey,
-  used: q.used,
-  limit: q.limit,
-  remaining: q.remaining,
-  next_free_at: q.nextFreeAt ?? null
-})
-
-/** One campaign contact as `campaigns contacts --json` spells it. */
-export const contactJson = (c: Ports.Storage.CampaignContact) => ({
-  id: c.id,
-  phone: c.phone,
-  recipient: c.recipient === "" ? null : c.recipient,
-  state: c.progress.state,
-  attempts: c.progress.attempts,
-  next_attempt_at: c.progress.nextAttemptAt,
-  last_error: c.progress.lastError === null ? null : { code: c.progress.lastError.code, text: c.progress.lastError.text },
-  wamid: c.progress.wamid,
-  wa_id: c.progress.waId,
-  parameters: c.parameters,
-  state_times: Object.fromEntries(ContactState.states.flatMap((s) => {
-    const at = c.progress.stateTimes[s]
-    return at === undefined ? [] : [[s, at] as const]
-  })),
-  added_at: c.addedAt
-})
+/**
+ * Run a campaign operation on the storage the flags name; its refusals become `CommandFailed`s (exit 1) in CLI
+ * terms. `file` is the CSV file the operation reads, if any.
+ */
+const onStorage = <A, E extends { readonly message: string }, R>(
+  databaseUrl: Option.Option<string>,
+  operation: (storage: Storage) => Effect.Effect<A, E, R>,
+  file = "The CSV"
+) =>
+  Ports.Storage.Storage.use(operation).pipe(
+    mapCampaignErrors((error) => new CommandFailed({ message: explain(error, file) })),
+    withStorage(databaseUrl)
+  )
 
 // ---------------------------------------------------------------------------------------------------------
 // campaigns create
@@ -130,51 +112,20 @@ const create = Command.make(
   },
   (input) =>
     Effect.gen(function*() {
-      const name = input.name.trim()
-      if (name === "") return yield* usage("create", "--name must not be empty.")
-      const created = yield* Effect.gen(function*() {
-        const storage = yield* Ports.Storage.Storage
-        const account = yield* findAccount(input.account)
-        const templates = yield* liveTemplates(storage, account)
-        const named = templates.filter((t) => t.name === input.template)
-        const languages = [...new Set(named.map((t) => t.language))].sort()
-        let language: string
-        if (Option.isSome(input.language)) language = input.language.value.trim()
-        else if (languages.length === 1 && languages[0] !== undefined) language = languages[0]
-        else if (languages.length === 0) language = ""
-        else {
-          return yield* new CommandFailed({
-            message: `Template ${input.template} exists in ${languages.length} languages: ${languages.join(", ")}. Choose one with --language.`
-          })
-        }
-        const found = Template.findTranslation(templates, input.template, language)
-        if (Result.isFailure(found)) {
-          return yield* new CommandFailed({
-            message: found.failure._tag === "TemplateNotFound"
-              ? `Account ${account.name} (WABA ${account.wabaId}) has no synced template named ${input.template}. ` +
-                `See \`megaphone templates list --account ${account.name}\`, or run \`megaphone templates sync --account ${account.name}\`.`
-              : found.failure.message
-          })
-        }
-        const usable = Template.usability(found.success, language)
-        if (!usable.usable) {
-          return yield* new CommandFailed({
-            message: `Template ${input.template} (${language}) cannot be sent: ${usable.problems.map((p) => p.en).join(" ")}`
-          })
-        }
-        const campaign = yield* storage.createCampaign({
-          name,
-          accountName: account.name,
-          templateName: found.success.name,
-          language,
-          note: Option.getOrNull(Option.map(input.note, (n) => n.trim()))
-        }, yield* now)
-        return { campaign, counts: yield* storage.campaignCounts(campaign.id) }
-      }).pipe(withStorage(input.databaseUrl))
-      if (input.json) return yield* printJson(campaignJson(created.campaign, created.counts))
+      // Checked before the database is opened: a blank name is a usage mistake.
+      if (Result.isFailure(Operations.campaignName(input.name))) return yield* usage("create", "--name must not be empty.")
+      const created = yield* onStorage(input.databaseUrl, (storage) =>
+        Operations.create(storage, {
+          name: input.name,
+          account: input.account,
+          template: input.template,
+          language: Option.getOrUndefined(input.language),
+          note: Option.getOrUndefined(input.note)
+        }))
+      if (input.json) return yield* printJson(Json.campaign(created.campaign, created.counts))
       // Only the id on stdout, so `ID=$(megaphone campaigns create …)` works; the guidance goes to stderr.
       yield* Console.log(created.campaign.id)
-      yield* Console.error(`Created campaign ${created.campaign.id} "${name}" (draft): ${created.campaign.templateName} ` +
+      yield* Console.error(`Created campaign ${created.campaign.id} "${created.campaign.name}" (draft): ${created.campaign.templateName} ` +
         `(${created.campaign.language}) from ${created.campaign.accountName}.`)
       yield* Console.error(`Next: megaphone campaigns template-csv ${created.campaign.id} -o contacts.csv, then ` +
         `megaphone campaigns add-contacts ${created.campaign.id} --csv contacts.csv`)
@@ -194,10 +145,7 @@ const templateCsv = Command.make(
   },
   ({ id, output, databaseUrl, json: asJson }) =>
     Effect.gen(function*() {
-      const { campaign, blank } = yield* Effect.gen(function*() {
-        const campaign = yield* findCampaign(id)
-        return { campaign, blank: Mapping.blankCsv(yield* campaignTemplate(campaign)) }
-      }).pipe(withStorage(databaseUrl))
+      const { campaign, blank } = yield* onStorage(databaseUrl, (storage) => Operations.blankCsv(storage, id))
       if (Option.isSome(output)) {
         const path = output.value
         yield* Effect.tryPromise({
@@ -206,15 +154,7 @@ const templateCsv = Command.make(
         })
       }
       if (asJson) {
-        return yield* printJson({
-          campaign: campaign.id,
-          template: campaign.templateName,
-          language: campaign.language,
-          header: blank.header,
-          columns: blank.docs,
-          csv: blank.csv,
-          file: Option.getOrNull(output)
-        })
+        return yield* printJson({ ...Json.blankCsv(campaign, blank), file: Option.getOrNull(output) })
       }
       if (Option.isNone(output)) yield* Console.log(blank.csv.trimEnd())
       else yield* Console.log(`Wrote the blank CSV of campaign ${campaign.id} to ${output.value}.`)
@@ -227,162 +167,17 @@ const templateCsv = Command.make(
 // ---------------------------------------------------------------------------------------------------------
 // campaigns add-contacts
 
-/** A row that was not added, and why. `line` for CSV rows, `phone` always. */
-interface Rejected {
-  readonly line: number | null
-  readonly phone: string
-  readonly reason: string
-}
-
-/** One candidate contact: added, or rejected with its reason. */
-type Judged = { readonly _tag: "Add"; readonly contact: Ports.Storage.NewCampaignContact } | { readonly _tag: "Reject"; readonly reason: string }
-
-/** Phone first (an unusable number is kept as an invalid record), then the values by Meta's rules. */
-const judge = (
-  template: Template.Template,
-  mapping: Mapping.ValidMapping,
-  row: Readonly<Record<string, string>>,
-  directoryContactId: string | null
-): Judged => {
-  const phone = (row[mapping.phoneColumn] ?? "").trim()
-  const resolved = Mapping.resolve(template, mapping, row)
-  const normalized = Phone.normalize(phone)
-  if (Result.isFailure(normalized)) {
-    return {
-      _tag: "Add",
-      contact: {
-        phone,
-        recipient: null,
-        parameters: Result.isSuccess(resolved) ? Mapping.toRecord(resolved.success) : {},
-        directoryContactId,
-        invalid: { code: "invalid_phone", text: normalized.failure.explanation }
-      }
-    }
-  }
-  if (Result.isFailure(resolved)) return { _tag: "Reject", reason: resolved.failure.message.replaceAll("\n", " ") }
-  return {
-    _tag: "Add",
-    contact: { phone, recipient: normalized.success.waId, parameters: Mapping.toRecord(resolved.success), directoryContactId }
-  }
-}
-
-/** Contacts from a positional CSV (SPEC §4 B); a header that does not fit the template fails before anything is added. */
-const fromCsv = (path: string, template: Template.Template, defaults: Readonly<Record<string, string>>) =>
-  Effect.gen(function*() {
-    const bytes = yield* Effect.tryPromise({
-      try: () => readFile(path),
-      catch: (error) => new CommandFailed({ message: `Cannot read ${path}: ${String(error)}. Check the path given to --csv.` })
-    })
-    const text = decodeUtf8(bytes)
-    if (Result.isFailure(text)) return yield* new CommandFailed({ message: `${path}: ${text.failure}` })
-    const delimiter = detectDelimiter(text.success)
-    const rows = parseCsv(text.success, delimiter)
-    if (Result.isFailure(rows)) return yield* new CommandFailed({ message: `${path}: ${rows.failure}` })
-    const [headerRow, ...data] = rows.success
-    if (headerRow === undefined) {
-      return yield* new CommandFailed({
-        message: `${path} is empty. It needs a header row (${Mapping.blankCsv(template).header.join(",")}); ` +
-          `\`megaphone campaigns template-csv ID\` writes one.`
-      })
-    }
-    const header = headerRow.cells.map((h) => h.trim())
-    const mapping = Mapping.fromCsvHeader(template, header, defaults)
-    if (Result.isFailure(mapping)) return yield* new CommandFailed({ message: `${path}: ${mapping.failure.message}` })
-    const contacts: Array<Ports.Storage.NewCampaignContact> = []
-    const rejected: Array<Rejected> = []
-    for (const row of data) {
-      // A row of another shape is not guessed at: its cells would land in the wrong variables.
-      if (row.cells.length !== header.length) {
-        rejected.push({
-          line: row.line,
-          phone: (row.cells[0] ?? "").trim(),
-          reason: `The row has ${row.cells.length} cell(s), the header ${header.length} (cells separated by ` +
-            `${delimiter === "\t" ? "tab" : `"${delimiter}"`}, as in the header): use the header's delimiter in every row, ` +
-            `and quote a cell that contains it.`
-        })
-        continue
-      }
-      const judged = judge(template, mapping.success, Mapping.csvRow(header, row.cells), null)
-      if (judged._tag === "Add") contacts.push(judged.contact)
-      else rejected.push({ line: row.line, phone: (row.cells[0] ?? "").trim(), reason: judged.reason })
-    }
-    return { contacts, rejected }
-  })
-
-/** Contacts of the directory through a filter (SPEC §4 A); the mapping is checked against the directory's columns first. */
-const fromDirectory = (
-  storage: Storage,
-  template: Template.Template,
-  source: { readonly filter: Option.Option<string>; readonly where: Option.Option<string> },
-  phoneColumn: string,
-  vars: Readonly<Record<string, string>>,
-  defaults: Readonly<Record<string, string>>
+/** The contacts of the CSV file `path` for the campaign's template (SPEC §4 B). */
+const fromCsvFile = (
+  path: string,
+  defaults: Readonly<Record<string, string>>,
+  campaign: Ports.Storage.CampaignRecord,
+  template: Template.Template
 ) =>
-  Effect.gen(function*() {
-    // The filter and the mapping see the contact's columns plus `phone` (see StorageShape.listDirectory).
-    const columns = [...new Set(["phone", ...(yield* storage.directoryColumns())])]
-    let filter: Filter.Filter
-    if (Option.isSome(source.filter)) {
-      const saved = yield* storage.getFilter(source.filter.value)
-      if (Option.isNone(saved)) {
-        return yield* new CommandFailed({
-          message: `No filter named "${source.filter.value}". See \`megaphone filters list\`, or use --where EXPR.`
-        })
-      }
-      filter = saved.value.filter
-    } else {
-      const parsed = Filter.parse(Option.getOrElse(source.where, () => ""))
-      if (Result.isFailure(parsed)) return yield* new CommandFailed({ message: `--where: ${parsed.failure.message}` })
-      filter = parsed.success
-    }
-    const known = Filter.checkColumns(filter, columns)
-    if (Result.isFailure(known)) return yield* new CommandFailed({ message: `The filter reads an ${known.failure.message}.` })
-    const variables: Record<string, Mapping.VariableSource> = {}
-    for (const [key, column] of Object.entries(vars)) variables[key] = { column }
-    for (const [key, value] of Object.entries(defaults)) variables[key] = { ...variables[key], default: value }
-    const mapping = Mapping.validate(template, { phoneColumn, variables }, columns)
-    if (Result.isFailure(mapping)) return yield* new CommandFailed({ message: mapping.failure.message })
-    const contacts: Array<Ports.Storage.NewCampaignContact> = []
-    const rejected: Array<Rejected> = []
-    let afterId: string | undefined
-    for (;;) {
-      const page = yield* storage.listDirectory(filter, afterId === undefined ? { limit: CHUNK } : { afterId, limit: CHUNK })
-      for (const contact of page) {
-        // A column named `phone` wins over the contact's number, as in the filter.
-        const judged = judge(template, mapping.success, { phone: contact.phone, ...contact.columns }, contact.id)
-        if (judged._tag === "Add") contacts.push(judged.contact)
-        else rejected.push({ line: null, phone: contact.phone, reason: judged.reason })
-      }
-      const last = page.at(-1)
-      if (last === undefined || page.length < CHUNK) break
-      afterId = last.id
-    }
-    return { contacts, rejected }
-  })
-
-/** Store the lifecycle `decide` computes from the current campaign; a Conflict (someone was first) is decided again once. */
-const changeLifecycle = (
-  id: string,
-  decide: (campaign: CampaignRecord, counts: Counts, at: Date) => Result.Result<Campaign.CampaignLifecycle, Campaign.CampaignOperationError>
-) =>
-  Effect.gen(function*() {
-    const storage = yield* Ports.Storage.Storage
-    for (let attempt = 0; ; attempt++) {
-      const campaign = yield* findCampaign(id)
-      const counts = yield* storage.campaignCounts(id)
-      const next = decide(campaign, counts, yield* now)
-      if (Result.isFailure(next)) return yield* new CommandFailed({ message: next.failure.message })
-      if (next.success === campaign.lifecycle) return { before: campaign, after: campaign }
-      const stored = yield* Effect.result(storage.updateCampaignLifecycle(id, campaign.lifecycle.state, next.success))
-      if (Result.isSuccess(stored)) return { before: campaign, after: stored.success }
-      if (stored.failure._tag === "Conflict" && attempt === 0) continue
-      return yield* new CommandFailed({
-        message: stored.failure._tag === "Conflict"
-          ? `Campaign ${id} changed while this command ran (${stored.failure.message}). See \`megaphone campaigns show ${id}\` and try again.`
-          : stored.failure.message
-      })
-    }
-  })
+  Effect.tryPromise({
+    try: () => readFile(path),
+    catch: (error) => new CommandFailed({ message: `Cannot read ${path}: ${String(error)}. Check the path given to --csv.` })
+  }).pipe(Effect.flatMap((bytes) => Effect.fromResult(Rows.fromCsv(campaign.id, template, bytes, defaults))))
 
 const addContacts = Command.make(
   "add-contacts",
@@ -410,39 +205,29 @@ const addContacts = Command.make(
         return yield* usage("add-contacts", "--phone-column COLUMN is required with --filter or --where.")
       }
       const defaults = Option.getOrElse(input.defaults, () => ({}))
-      const report = yield* Effect.gen(function*() {
-        const storage = yield* Ports.Storage.Storage
-        const campaign = yield* findCampaign(input.id)
-        // Checked before reading anything: a stopped campaign takes no contacts, whatever the file holds.
-        const allowed = Campaign.addContacts(campaign.lifecycle)
-        if (Result.isFailure(allowed)) return yield* new CommandFailed({ message: allowed.failure.message })
-        const template = yield* campaignTemplate(campaign)
-        const { contacts, rejected } = Option.isSome(input.csv)
-          ? yield* fromCsv(input.csv.value, template, defaults)
-          : yield* fromDirectory(storage, template, input, Option.getOrElse(input.phoneColumn, () => ""), Option.getOrElse(input.vars, () => ({})), defaults)
-        let added = 0
-        let invalid = 0
-        let suppressed = 0
-        const already: Array<string> = []
-        for (let start = 0; start < contacts.length; start += CHUNK) {
-          const result = yield* storage.addCampaignContacts(campaign.id, contacts.slice(start, start + CHUNK), yield* now)
-          added += result.added
-          invalid += result.invalid
-          suppressed += result.suppressed
-          already.push(...result.alreadyInCampaign)
-        }
-        // A finished campaign reopens once it has new contacts to send (Campaign.addContacts).
-        const state = added > 0
-          ? (yield* changeLifecycle(campaign.id, (c) => Campaign.addContacts(c.lifecycle))).after.lifecycle.state
-          : campaign.lifecycle.state
-        return { campaign: campaign.id, state, added, invalid, suppressed, already_in_campaign: already, rejected }
-      }).pipe(withStorage(input.databaseUrl))
-      if (input.json) return yield* printJson(report)
+      const report = yield* onStorage(input.databaseUrl, (storage) => {
+        // Called once the campaign is known to take contacts: a stopped campaign does not even read the file.
+        const collect = (
+          campaign: Ports.Storage.CampaignRecord,
+          template: Template.Template
+        ): Effect.Effect<Rows.Candidates, CommandFailed | CampaignError | Ports.Storage.StorageError> =>
+          Option.isSome(input.csv)
+            ? fromCsvFile(input.csv.value, defaults, campaign, template)
+            : Rows.fromDirectory(storage, template, {
+              filter: Option.getOrUndefined(input.filter),
+              where: Option.getOrUndefined(input.where),
+              phoneColumn: Option.getOrElse(input.phoneColumn, () => ""),
+              vars: Option.getOrElse(input.vars, () => ({})),
+              defaults
+            })
+        return Operations.addContacts(storage, input.id, collect)
+      }, Option.getOrUndefined(input.csv))
+      if (input.json) return yield* printJson(Json.addContactsReport(report))
       const sendable = report.added - report.invalid - report.suppressed
       yield* Console.log(`Added ${report.added} contact(s) to campaign ${report.campaign}: ${sendable} to send, ` +
         `${report.invalid} invalid record(s), ${report.suppressed} suppressed (opted out).`)
-      if (report.already_in_campaign.length > 0) {
-        yield* Console.log(`${report.already_in_campaign.length} already in the campaign (kept once): ${report.already_in_campaign.join(", ")}`)
+      if (report.alreadyInCampaign.length > 0) {
+        yield* Console.log(`${report.alreadyInCampaign.length} already in the campaign (kept once): ${report.alreadyInCampaign.join(", ")}`)
       }
       if (report.rejected.length > 0) {
         yield* Console.log(`${report.rejected.length} row(s) not added — fix them and add the file again (rows already added are skipped):`)
@@ -455,37 +240,20 @@ const addContacts = Command.make(
 // ---------------------------------------------------------------------------------------------------------
 // campaigns start | pause | resume | stop
 
-const lifecycleCommand = (
-  name: "start" | "pause" | "resume" | "stop",
-  description: string,
-  decide: (campaign: CampaignRecord, counts: Counts, at: Date) => Result.Result<Campaign.CampaignLifecycle, Campaign.CampaignOperationError>
-) =>
+const lifecycleCommand = (name: Operations.Operation, description: string) =>
   Command.make(name, { id: campaignId, databaseUrl, json }, ({ id, databaseUrl, json: asJson }) =>
     Effect.gen(function*() {
-      const { campaign, counts, cancelled } = yield* Effect.gen(function*() {
-        const storage = yield* Ports.Storage.Storage
-        const { after } = yield* changeLifecycle(id, decide)
-        // Stopped first, so no daemon claims more; then what was still waiting is cancelled.
-        const at = yield* now
-        const cancelled = name === "stop" ? yield* storage.cancelPending(id, at) : 0
-        yield* storage.appendEvents([{
-          campaignId: id,
-          kind: `campaign_${name}`,
-          message: `Campaign ${id} ${name === "stop" ? "stopped" : `${name}${name.endsWith("e") ? "d" : "ed"}`} by an operator (CLI).`,
-          data: name === "stop" ? { cancelled } : {},
-          at
-        }])
-        return { campaign: after, counts: yield* storage.campaignCounts(id), cancelled }
-      }).pipe(withStorage(databaseUrl))
-      if (asJson) return yield* printJson(name === "stop" ? { ...campaignJson(campaign, counts), cancelled } : campaignJson(campaign, counts))
+      const { campaign, counts, cancelled } = yield* onStorage(databaseUrl, (storage) => Operations.operate(storage, id, name, "CLI"))
+      const shown = Json.campaign(campaign, counts)
+      if (asJson) return yield* printJson(name === "stop" ? { ...shown, cancelled } : shown)
       yield* Console.log(`Campaign ${campaign.id} "${campaign.name}": ${Campaign.describe(campaign.lifecycle)}` +
         `${name === "stop" ? `; ${cancelled} contact(s) not yet sent were cancelled` : ""}.`)
     })).pipe(Command.withDescription(description))
 
-const start = lifecycleCommand("start", "Start sending a draft campaign.", (c, counts, at) => Campaign.start(c.lifecycle, counts, at))
-const pause = lifecycleCommand("pause", "Pause a running campaign.", (c, _counts, at) => Campaign.pause(c.lifecycle, at))
-const resume = lifecycleCommand("resume", "Resume a paused campaign.", (c, counts, at) => Campaign.resume(c.lifecycle, counts, at))
-const stop = lifecycleCommand("stop", "End a campaign for good; its contacts not yet sent are cancelled.", (c, _counts, at) => Campaign.stop(c.lifecycle, at))
+const start = lifecycleCommand("start", "Start sending a draft campaign.")
+const pause = lifecycleCommand("pause", "Pause a running campaign.")
+const resume = lifecycleCommand("resume", "Resume a paused campaign.")
+const stop = lifecycleCommand("stop", "End a campaign for good; its contacts not yet sent are cancelled.")
 
 // ---------------------------------------------------------------------------------------------------------
 // campaigns list | show
@@ -500,33 +268,21 @@ const progressCells = (counts: Counts): ReadonlyArray<string> => [
 
 const list = Command.make("list", { databaseUrl, json }, ({ databaseUrl, json: asJson }) =>
   Effect.gen(function*() {
-    const rows = yield* Effect.gen(function*() {
-      const storage = yield* Ports.Storage.Storage
-      const campaigns = yield* storage.listCampaigns()
-      return yield* Effect.forEach(campaigns, (c) => Effect.map(storage.campaignCounts(c.id), (counts) => [c, counts] as const))
-    }).pipe(withStorage(databaseUrl))
-    if (asJson) return yield* printJson({ campaigns: rows.map(([c, counts]) => campaignJson(c, counts)) })
+    const rows = yield* onStorage(databaseUrl, Operations.list)
+    if (asJson) return yield* printJson({ campaigns: rows.map(({ campaign, counts }) => Json.campaign(campaign, counts)) })
     if (rows.length === 0) {
       return yield* Console.log("No campaigns yet. Create one: megaphone campaigns create --name NAME --account ACCOUNT --template TEMPLATE")
     }
     yield* Console.log(table(
       ["ID", "NAME", "STATE", "ACCOUNT", "TEMPLATE", "LANGUAGE", "TOTAL", "WAITING", "SENT", "FAILED", "CANCELLED"],
-      rows.map(([c, counts]) => [c.id, c.name, c.lifecycle.state, c.accountName, c.templateName, c.language, ...progressCells(counts)])
+      rows.map(({ campaign: c, counts }) => [c.id, c.name, c.lifecycle.state, c.accountName, c.templateName, c.language, ...progressCells(counts)])
     ))
   })).pipe(Command.withDescription("List the campaigns with their progress (sent = sent, delivered or read)."))
 
 const show = Command.make("show", { id: campaignId, databaseUrl, json }, ({ id, databaseUrl, json: asJson }) =>
   Effect.gen(function*() {
-    const { campaign, counts, quota } = yield* Effect.gen(function*() {
-      const storage = yield* Ports.Storage.Storage
-      const campaign = yield* findCampaign(id)
-      const counts = yield* storage.campaignCounts(id)
-      // The account's rolling-24 h use is cheap and says when a waiting campaign can go on; a deleted account has none.
-      const account = yield* storage.getAccount(campaign.accountName)
-      const quota = Option.isSome(account) ? yield* storage.quotaUsage(account.value, yield* now) : undefined
-      return { campaign, counts, quota }
-    }).pipe(withStorage(databaseUrl))
-    if (asJson) return yield* printJson({ ...campaignJson(campaign, counts), quota: quota === undefined ? null : quotaJson(quota) })
+    const { campaign, counts, quota } = yield* onStorage(databaseUrl, (storage) => Operations.show(storage, id))
+    if (asJson) return yield* printJson({ ...Json.campaign(campaign, counts), quota: quota === undefined ? null : Json.quota(quota) })
     const c = campaign
     yield* Console.log(table(["FIELD", "VALUE"], [
       ["id", c.id],
@@ -562,21 +318,16 @@ const contacts = Command.make(
   ({ id, state, csv, databaseUrl, json: asJson }) =>
     Effect.gen(function*() {
       if (csv && asJson) return yield* usage("contacts", "Give --csv or --json, not both.")
-      const rows = yield* Effect.gen(function*() {
-        const storage = yield* Ports.Storage.Storage
-        yield* findCampaign(id)
-        const all: Array<Ports.Storage.CampaignContact> = []
-        let afterId: string | undefined
-        for (;;) {
-          const page = yield* storage.listCampaignContacts(id, Option.getOrUndefined(state), afterId === undefined ? { limit: CHUNK } : { afterId, limit: CHUNK })
-          all.push(...page)
-          const last = page.at(-1)
-          if (last === undefined || page.length < CHUNK) break
-          afterId = last.id
-        }
-        return all
-      }).pipe(withStorage(databaseUrl))
-      if (asJson) return yield* printJson({ campaign: id, contacts: rows.map(contactJson) })
+      const rows = yield* onStorage(databaseUrl, (storage) =>
+        Effect.gen(function*() {
+          yield* Operations.findCampaign(storage, id)
+          const all: Array<Ports.Storage.CampaignContact> = []
+          yield* forEachPage((page) => storage.listCampaignContacts(id, Option.getOrUndefined(state), page), (page) => {
+            all.push(...page)
+          })
+          return all
+        }))
+      if (asJson) return yield* printJson({ campaign: id, contacts: rows.map(Json.campaignContact) })
       if (csv) {
         const header = ["id", "phone", "recipient", "state", "attempts", "next_attempt_at", "last_error_code", "last_error_text", "wamid",
           ...ContactState.states.map((s) => `${s}_at`)]

@@ -1,59 +1,38 @@
 /**
- * `megaphone daemon` (SPEC §7): what ops run under systemd. It opens (and migrates) the database, serves Meta's
- * webhooks and the health endpoints, keeps one dispatch loop per account whose access token is in the
- * environment, logs one JSON object per line on stderr, and on SIGINT/SIGTERM stops claiming, lets the rounds
- * in flight finish, closes its servers and the database, and exits 0.
+ * `megaphone daemon` (SPEC §7): what ops run under systemd. It loads its configuration (defaults < `--config`
+ * file < environment < flags; see docs/operations.md), opens (and migrates) the database, serves Meta's webhooks
+ * and the admin endpoints, keeps one dispatch loop per account whose access token it can read, logs one JSON
+ * object per line on stderr, and on SIGINT/SIGTERM stops claiming, lets the rounds in flight finish, closes its
+ * servers and the database, and exits 0.
  *
- * In-flight claims at shutdown: a round that is running when the signal arrives is allowed to finish (its sends
- * and their outcomes are recorded) for up to {@link SHUTDOWN_DEADLINE}; after that the loops are interrupted. A
- * contact whose send was cut off stays `in_progress` with its lease; once the lease expires, the next daemon's
- * reclaimer hands it to the retry policy, which resends it only after the grace for a late `sent` webhook
- * (RetryPolicy: `expiredLease`), so nothing is lost and a duplicate is only possible within that documented window.
+ * In-flight claims at shutdown: rounds running when the signal arrives may finish (their sends and outcomes are
+ * recorded) for up to `shutdown.deadlineMs`; after that the loops are interrupted. A contact whose send was cut
+ * off stays `in_progress` with its lease; once the lease expires, a daemon's reclaimer hands it to the retry
+ * policy (`RetryPolicy.decideUnknownOutcome`), which resends it only after the grace for a late `sent` webhook,
+ * so nothing is lost and a duplicate is only possible within the window docs/architecture.md describes.
  */
 import { createServer } from "node:http"
 import { randomBytes } from "node:crypto"
 import { NodeHttpServer } from "@effect/platform-node"
 import { CloudApiTransport, Database, EmbeddedPostgres } from "@megaphone/adapters"
 import { Ports } from "@megaphone/core"
-import { Deferred, Duration, Effect, Fiber, Layer, Logger, Option, Redacted, Schedule, Scope } from "effect"
+import { Deferred, Duration, Effect, Fiber, Layer, Logger, Option, Redacted, References, Schedule, Scope } from "effect"
 import { Command, Flag } from "effect/cli"
-import { HttpRouter, HttpServerResponse } from "effect/http"
-import { SqlClient } from "effect/sql"
+import { HttpRouter } from "effect/http"
+import * as AdminApi from "../../admin-api/AdminApi.ts"
+import * as DaemonConfig from "../../config/DaemonConfig.ts"
+import * as Secrets from "../../config/Secrets.ts"
 import * as Dispatcher from "../../dispatch/Dispatcher.ts"
+import * as Metrics from "../../metrics/Metrics.ts"
 import * as Receiver from "../../webhook/Receiver.ts"
 import { CommandFailed } from "../Failure.ts"
-import { accessToken, toFailure } from "../Session.ts"
-import { databaseUrl, describeDatabase, resolveDatabase } from "../Storage.ts"
+import { toFailure } from "../Session.ts"
+import { databaseUrl, describeDatabase } from "../Storage.ts"
 
 /** How often the account list is read again, so new accounts (or newly set tokens) start dispatching. */
 const SCAN_EVERY = Duration.seconds(5)
 /** How often the progress line is written. */
 const PROGRESS_EVERY = Duration.seconds(5)
-/** How long rounds in flight may take to finish after SIGINT/SIGTERM before they are interrupted. */
-export const SHUTDOWN_DEADLINE = Duration.seconds(20)
-/** `/readyz` answers 503 when the database takes longer than this to answer `select 1`. */
-const READY_TIMEOUT = Duration.seconds(2)
-
-interface Address {
-  readonly host: string
-  readonly port: number
-}
-
-const parseListen = (flag: string, listen: string): Effect.Effect<Address, CommandFailed> => {
-  const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(listen.trim())
-  const port = Number(match?.[2])
-  if (match === null || match[1] === undefined || port > 65_535) {
-    return Effect.fail(new CommandFailed({ message: `--${flag} ${listen} is not HOST:PORT. Write e.g. --${flag} 127.0.0.1:8787.` }))
-  }
-  return Effect.succeed({ host: match[1].replace(/^\[|\]$/g, ""), port })
-}
-
-/** A required secret from the environment, or a failure naming the variable (never its value). */
-const secretFromEnv = (name: string, purpose: string): Effect.Effect<Redacted.Redacted<string>, CommandFailed> => {
-  const value = process.env[name]
-  if (value !== undefined && value.trim() !== "") return Effect.succeed(Redacted.make(value.trim()))
-  return Effect.fail(new CommandFailed({ message: `${name} is not set. Set it to ${purpose} and start the daemon again.` }))
-}
 
 /**
  * One JSON object per line on stderr: time, level, message and the log annotations as fields. Only what the code
@@ -76,68 +55,34 @@ interface Tally {
   accepted: number
   failed: number
   released: number
+  late: number
   refused: number
 }
 
-const emptyTally = (): Tally => ({ rounds: 0, reclaimed: 0, claimed: 0, accepted: 0, failed: 0, released: 0, refused: 0 })
+const emptyTally = (): Tally => ({ rounds: 0, reclaimed: 0, claimed: 0, accepted: 0, failed: 0, released: 0, late: 0, refused: 0 })
 
 /**
- * One account's dispatch loop: round after round (Dispatcher.dispatchOnce, waiting as `Dispatcher.run` does when
- * nothing was due), until `stopping` is done. It is `run` unrolled so that a shutdown stops claiming between
- * rounds instead of cutting a round off, and so the progress line can count what the rounds did.
+ * A server on `address`; failing to listen (the port taken, an address not on this machine) is a message that
+ * names the setting and what to do, not the bare socket error.
  */
-const dispatchLoop = (
-  account: Ports.Storage.Account,
-  token: Redacted.Redacted<string>,
-  options: Dispatcher.DispatchOptions,
-  stopping: Deferred.Deferred<void>,
-  onRound: (report: Dispatcher.RoundReport) => void
-) =>
-  Effect.gen(function*() {
-    const idleMs = options.idleMs ?? Dispatcher.defaults.idleMs
-    // Waiting is cut short by the shutdown; a round itself is not.
-    const pause = (ms: number) => Effect.raceFirst(Effect.sleep(Duration.millis(ms)), Deferred.await(stopping))
-    while (!(yield* Deferred.isDone(stopping))) {
-      const report = yield* Dispatcher.dispatchOnce(account, token, options).pipe(
-        Effect.map(Option.some),
-        Effect.catchTag("StorageError", (error) =>
-          Effect.logError("dispatch round failed; retrying").pipe(
-            Effect.annotateLogs({ account: account.name, operation: error.operation, error: error.message }),
-            Effect.andThen(pause(idleMs)),
-            Effect.as(Option.none<Dispatcher.RoundReport>())
-          ))
-      )
-      if (Option.isNone(report)) continue
-      const r = report.value
-      onRound(r)
-      for (const id of r.pausedCampaigns) yield* Effect.logWarning("campaign paused").pipe(Effect.annotateLogs({ account: account.name, campaign: id }))
-      for (const id of r.finishedCampaigns) yield* Effect.logInfo("campaign finished").pipe(Effect.annotateLogs({ account: account.name, campaign: id }))
-      if (r.claimed > 0) continue
-      const at = r.nextCapacity?.at
-      const wait = at === undefined ? idleMs : Math.min(idleMs, Math.max(0, at.getTime() - Date.now()))
-      if (wait > 0) yield* pause(wait)
-    }
-  })
-
-/** `/healthz` (the process answers) and `/readyz` (the database answers `select 1`). */
-const adminRoutes = HttpRouter.use((router) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const text = (status: number, body: string) => HttpServerResponse.text(body, { status })
-    yield* router.add("GET", "/healthz", Effect.succeed(text(200, "ok")))
-    yield* router.add(
-      "GET",
-      "/readyz",
-      sql`select 1`.pipe(
-        Effect.timeout(READY_TIMEOUT),
-        Effect.as(text(200, "ready")),
-        Effect.catch(() => Effect.succeed(text(503, "database unavailable")))
-      )
-    )
-  })
-)
-
-const serverLayer = (address: Address) => NodeHttpServer.layer(createServer, { host: address.host, port: address.port })
+const serverLayer = (address: DaemonConfig.ListenAddress, setting: "webhook.listen" | "admin.listen", flag: string) =>
+  NodeHttpServer.layer(createServer, { host: address.host, port: address.port }).pipe(
+    Layer.catchTag("ServeError", (error) => {
+      const cause = error.cause as { readonly code?: string; readonly message?: string } | undefined
+      const where = DaemonConfig.formatListen(address)
+      const why = cause?.code === "EADDRINUSE"
+        ? `${where} is already in use (another Megaphone daemon, or another program)`
+        : cause?.code === "EADDRNOTAVAIL"
+        ? `${address.host} is not an address of this machine`
+        : cause?.code === "EACCES"
+        ? `listening on port ${address.port} needs privileges this user does not have`
+        : `${cause?.message ?? String(error.cause)}`
+      return Layer.effectDiscard(Effect.fail(new CommandFailed({
+        message: `Cannot listen on ${where} (${setting}): ${why}. Choose another address with ${flag} ` +
+          `(or ${setting} in the configuration file), or stop what uses it.`
+      })))
+    })
+  )
 
 /**
  * NodeRuntime.runMain interrupts the main fiber on SIGINT/SIGTERM and then exits 130. The daemon answers these
@@ -156,104 +101,154 @@ const takeOverSignals = (signalled: Deferred.Deferred<NodeJS.Signals>) =>
     }
   })
 
-/** `megaphone daemon [--database-url URL] [--webhook-listen HOST:PORT] [--admin-listen HOST:PORT]` */
+/** One account's dispatch loop, and the account settings it runs with. */
+interface Loop {
+  readonly fiber: Fiber.Fiber<void>
+  readonly stopping: Deferred.Deferred<void>
+  readonly updatedAt: number
+}
+
+/** `megaphone daemon [--config FILE] [--database-url URL] [--webhook-listen HOST:PORT] [--admin-listen HOST:PORT]` */
 export const daemon = Command.make(
   "daemon",
   {
     databaseUrl,
-    config: Flag.String("config").pipe(Flag.withDescription("configuration file (not yet supported)"), Flag.optional),
+    config: Flag.String("config").pipe(Flag.withDescription("JSON configuration file (docs/operations.md lists every key)"), Flag.optional),
     webhookListen: Flag.String("webhook-listen").pipe(
-      Flag.withDescription("HOST:PORT for Meta's webhooks (POST/GET /webhooks/whatsapp)"),
-      Flag.withDefault("0.0.0.0:8788")
+      Flag.withDescription("HOST:PORT for Meta's webhooks, POST/GET /webhooks/whatsapp (default 0.0.0.0:8788)"),
+      Flag.optional
     ),
-    adminListen: Flag.String("admin-listen").pipe(Flag.withDescription("HOST:PORT for /healthz and /readyz"), Flag.withDefault("127.0.0.1:8787"))
+    adminListen: Flag.String("admin-listen").pipe(
+      Flag.withDescription("HOST:PORT for the admin API, /healthz, /readyz and /metrics (default 127.0.0.1:8787)"),
+      Flag.optional
+    )
   },
-  ({ databaseUrl, config, webhookListen, adminListen }) =>
+  ({ databaseUrl, config: configFile, webhookListen, adminListen }) =>
     Effect.gen(function*() {
-      if (Option.isSome(config)) {
-        return yield* new CommandFailed({
-          message: "--config is not yet supported by this version. Give the settings as flags and the secrets as " +
-            "environment variables (MEGAPHONE_APP_SECRET, MEGAPHONE_VERIFY_TOKEN, MEGAPHONE_DATABASE_URL)."
-        })
-      }
-      const webhookAddress = yield* parseListen("webhook-listen", webhookListen)
-      const adminAddress = yield* parseListen("admin-listen", adminListen)
-      const appSecret = yield* secretFromEnv("MEGAPHONE_APP_SECRET", "the app secret of your Meta app (App settings → Basic), which signs every webhook,")
-      const verifyToken = Option.match(Option.fromNullishOr(process.env["MEGAPHONE_VERIFY_TOKEN"]?.trim() || undefined), {
-        onSome: (token) => Redacted.make(token),
+      const config = yield* DaemonConfig.load({
+        file: Option.getOrUndefined(configFile),
+        flags: {
+          databaseUrl: Option.getOrUndefined(databaseUrl),
+          webhookListen: Option.getOrUndefined(webhookListen),
+          adminListen: Option.getOrUndefined(adminListen)
+        },
+        env: process.env
+      }).pipe(Effect.mapError((error) => new CommandFailed({ message: error.message })))
+      const database = DaemonConfig.database(config)
+      const verifyToken = Option.getOrElse(config.secrets.verifyToken, () =>
         // Without a token no verification handshake may succeed: an unguessable one refuses them all.
-        onNone: () => Redacted.make(randomBytes(32).toString("hex"))
-      })
-      const database = yield* resolveDatabase(databaseUrl)
+        Redacted.make(randomBytes(32).toString("hex")))
 
       const signalled = yield* Deferred.make<NodeJS.Signals>()
       yield* takeOverSignals(signalled)
 
       const webhookServer = HttpRouter.serve(Receiver.routes, { disableListenLog: true, disableLogger: true }).pipe(
-        Layer.provide(Receiver.layer({ appSecret, verifyToken })),
-        Layer.provide(serverLayer(webhookAddress))
+        Layer.provide(Receiver.layer({ appSecret: config.secrets.appSecret, verifyToken })),
+        Layer.provide(serverLayer(config.webhook.listen, "webhook.listen", "--webhook-listen"))
       )
-      const adminServer = HttpRouter.serve(adminRoutes, { disableListenLog: true, disableLogger: true }).pipe(
-        Layer.provide(serverLayer(adminAddress))
+      const adminServer = HttpRouter.serve(AdminApi.layer({ token: config.secrets.adminToken }), { disableListenLog: true, disableLogger: true }).pipe(
+        Layer.provide(serverLayer(config.admin.listen, "admin.listen", "--admin-listen"))
       )
       const services = Layer.mergeAll(webhookServer, adminServer).pipe(
-        Layer.provideMerge(Database.layer(database, { maxConnections: 10 })),
+        // Provided once, outside the servers: the dispatch loops, the receiver and /metrics share the counters.
+        Layer.provideMerge(Metrics.layer),
+        Layer.provideMerge(Database.layer(database, { maxConnections: config.database.maxConnections })),
         Layer.provideMerge(CloudApiTransport.layer())
       )
 
       const body = Effect.gen(function*() {
         const storage = yield* Ports.Storage.Storage
         const scope = yield* Scope.Scope
-        if (process.env["MEGAPHONE_VERIFY_TOKEN"] === undefined) {
+        const metrics = yield* Metrics.Metrics
+        if (Option.isNone(config.secrets.adminToken)) {
+          yield* Effect.logWarning(`${AdminApi.TOKEN_ENV} is not set: the admin API answers 503 except /healthz and /readyz`)
+        }
+        if (Option.isNone(config.secrets.verifyToken)) {
           yield* Effect.logWarning("MEGAPHONE_VERIFY_TOKEN is not set: Meta's webhook verification handshake will be refused")
         }
         yield* Effect.logInfo("daemon started").pipe(Effect.annotateLogs({
           database: describeDatabase(database),
-          webhook: `http://${webhookListen}${Receiver.PATH}`,
-          admin: `http://${adminListen}`,
-          pid: process.pid
+          webhook: `http://${DaemonConfig.formatListen(config.webhook.listen)}${Receiver.PATH}`,
+          admin: `http://${DaemonConfig.formatListen(config.admin.listen)}`,
+          pid: process.pid,
+          config: DaemonConfig.summary(config)
         }))
 
-        const owner = `daemon-${process.pid}-${randomBytes(4).toString("hex")}`
+        const owner = config.daemonId ?? `daemon-${process.pid}-${randomBytes(4).toString("hex")}`
+        const options = DaemonConfig.dispatchOptions(config, owner)
         const stopping = yield* Deferred.make<void>()
-        const loops = new Map<string, Fiber.Fiber<void>>()
+        const loops = new Map<string, Loop>()
         const warned = new Set<string>()
         let tally = emptyTally()
         // Reads `tally` at call time, so the progress line's reset is seen by every loop.
-        const count = (r: Dispatcher.RoundReport) => {
+        const count = (account: string) => (r: Dispatcher.RoundReport) => {
+          Effect.runSync(Effect.all([
+            metrics.recordRound(account, { claimed: r.claimed, reclaimed: r.reclaimed }),
+            metrics.recordSend(account, "accepted", undefined, r.accepted),
+            metrics.recordSend(account, "released", undefined, r.released),
+            metrics.recordRetryScheduled(account, r.retriesScheduled),
+            ...Object.entries(r.failedCodes).map(([code, n]) => metrics.recordSend(account, "failed", code, n))
+          ], { discard: true }))
           tally.rounds++
           tally.reclaimed += r.reclaimed
           tally.claimed += r.claimed
           tally.accepted += r.accepted
           tally.failed += Object.values(r.failed).reduce((a, b) => a + b, 0)
           tally.released += r.released
+          tally.late += r.late
           tally.refused += r.refused
         }
 
-        const scan = Effect.gen(function*() {
-          const accounts = yield* storage.listAccounts()
-          for (const account of accounts) {
-            if (loops.has(account.name) || (yield* Deferred.isDone(stopping))) continue
-            const token = yield* Effect.result(accessToken(account))
-            if (token._tag === "Failure") {
-              // Once per account: the scan repeats every few seconds and the log would fill with the same line.
-              if (!warned.has(account.name)) {
-                warned.add(account.name)
-                yield* Effect.logWarning(`account skipped: its token variable ${account.tokenEnv} is not set`).pipe(
-                  Effect.annotateLogs({ account: account.name })
-                )
-              }
-              continue
-            }
-            warned.delete(account.name)
+        const startLoop = (account: Ports.Storage.Account, token: Redacted.Redacted<string>) =>
+          Effect.gen(function*() {
+            const own = yield* Deferred.make<void>()
+            // A loop stops on the daemon's shutdown or when its account's settings changed (then it restarts).
+            yield* Effect.forkIn(Effect.raceFirst(Deferred.await(stopping), Deferred.await(own)).pipe(
+              Effect.andThen(Deferred.succeed(own, undefined))
+            ), scope)
             const fiber = yield* Effect.forkIn(
-              dispatchLoop(account, token.success, { owner }, stopping, count).pipe(
+              Dispatcher.run(account, token, options, { stopping: own, onRound: count(account.name) }).pipe(
                 Effect.annotateLogs({ account: account.name })
               ),
               scope
             )
-            loops.set(account.name, fiber)
-            yield* Effect.logInfo("dispatching").pipe(Effect.annotateLogs({ account: account.name }))
+            loops.set(account.name, { fiber, stopping: own, updatedAt: account.updatedAt.getTime() })
+            yield* Effect.logInfo("dispatching").pipe(Effect.annotateLogs({
+              account: account.name,
+              throughput_mps: account.throughputMps,
+              messaging_limit: String(account.messagingLimit)
+            }))
+          })
+
+        const scan = Effect.gen(function*() {
+          if (yield* Deferred.isDone(stopping)) return
+          const accounts = yield* storage.listAccounts()
+          for (const account of accounts) {
+            const running = loops.get(account.name)
+            if (running !== undefined) {
+              if (running.fiber.pollUnsafe() !== undefined) loops.delete(account.name)
+              else {
+                // Changed settings (a refresh found a new throughput or tier, a new Graph URL): restart the loop.
+                if (account.updatedAt.getTime() !== running.updatedAt) {
+                  yield* Effect.logInfo("account settings changed; restarting its dispatch").pipe(Effect.annotateLogs({ account: account.name }))
+                  yield* Deferred.succeed(running.stopping, undefined)
+                }
+                continue
+              }
+            }
+            const token = yield* Effect.result(Secrets.read(account.tokenEnv, process.env))
+            const value = token._tag === "Success" ? Option.getOrUndefined(token.success) : undefined
+            if (value === undefined) {
+              // Once per account: the scan repeats every few seconds and the log would fill with the same line.
+              if (!warned.has(account.name)) {
+                warned.add(account.name)
+                const why = token._tag === "Failure" ? token.failure.message : `its token variable ${account.tokenEnv} is not set`
+                yield* Effect.logWarning(`account skipped: ${why}`).pipe(Effect.annotateLogs({ account: account.name }))
+              }
+              continue
+            }
+            warned.delete(account.name)
+            yield* startLoop(account, value)
           }
         }).pipe(Effect.catchTag("StorageError", (error) =>
           Effect.logError("cannot list accounts; trying again").pipe(Effect.annotateLogs({ operation: error.operation, error: error.message }))))
@@ -261,7 +256,13 @@ export const daemon = Command.make(
         const progress = Effect.suspend(() => {
           const last = tally
           tally = emptyTally()
-          return Effect.logInfo("progress").pipe(Effect.annotateLogs({ accounts_dispatching: loops.size, ...last }))
+          const memory = process.memoryUsage()
+          return Effect.logInfo("progress").pipe(Effect.annotateLogs({
+            accounts_dispatching: loops.size,
+            ...last,
+            rss_mb: Math.round(memory.rss / 2 ** 20),
+            heap_used_mb: Math.round(memory.heapUsed / 2 ** 20)
+          }))
         })
 
         const scanner = yield* Effect.forkIn(Effect.repeat(scan, Schedule.spaced(SCAN_EVERY)), scope)
@@ -271,16 +272,24 @@ export const daemon = Command.make(
         yield* Effect.logInfo("shutting down: no new claims; waiting for the rounds in flight").pipe(Effect.annotateLogs({ signal }))
         yield* Fiber.interrupt(scanner)
         yield* Deferred.succeed(stopping, undefined)
-        const finished = yield* Fiber.awaitAll([...loops.values()]).pipe(Effect.timeoutOption(SHUTDOWN_DEADLINE))
+        const fibers = [...loops.values()].map((l) => l.fiber)
+        const finished = yield* Fiber.awaitAll(fibers).pipe(Effect.timeoutOption(Duration.millis(config.shutdown.deadlineMs)))
         if (Option.isNone(finished)) {
           yield* Effect.logWarning("rounds still in flight after the deadline were interrupted; their leases expire and the contacts are retried")
-          yield* Fiber.interruptAll(loops.values())
+          yield* Fiber.interruptAll(fibers)
         }
         yield* Fiber.interrupt(reporter)
         yield* progress
         yield* Effect.logInfo("stopped")
       })
 
-      yield* body.pipe(Effect.provide(services), Effect.mapError(toFailure))
-    }).pipe(Effect.scoped, Effect.provide(Logger.layer([jsonLogger])))
-).pipe(Command.withDescription("Run the dispatcher, the webhook receiver and the health endpoints until SIGINT/SIGTERM."))
+      yield* body.pipe(
+        Effect.provide(services),
+        Effect.provideService(References.MinimumLogLevel, DaemonConfig.minimumLogLevel(config)),
+        Effect.mapError(toFailure)
+      )
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(Logger.layer([jsonLogger]))
+    )
+).pipe(Command.withDescription("Run the dispatcher, the webhook receiver and the admin endpoints until SIGINT/SIGTERM."))

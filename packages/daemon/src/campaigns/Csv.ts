@@ -1,0 +1,87 @@
+/**
+ * The little CSV campaigns need, for the CLI's files and the admin API's uploads alike: read UTF-8 text as Excel
+ * saves it (with or without BOM, `;`, `,` or tab between cells, quoted cells with line breaks, any line ending)
+ * keeping the line each row starts on, and write cells back safely. Encodings other than UTF-8 and the full
+ * importer belong to `contacts import`.
+ *
+ * Parsing is csv-parse's. Its own line counter is not what a person sees in an editor once quoted cells hold line
+ * breaks, so the starting line of each record is counted from the raw text csv-parse hands back.
+ */
+import { CsvError, parse } from "csv-parse/sync"
+import { Result } from "effect"
+
+/** One record and the 1-based line of the file it starts on. */
+export interface CsvRow {
+  readonly line: number
+  readonly cells: ReadonlyArray<string>
+}
+
+/** A delimiter the reader recognises. */
+export type Delimiter = ";" | "," | "\t"
+
+const DELIMITERS: ReadonlyArray<Delimiter> = [";", ",", "\t"]
+
+/** The file is not UTF-8 text. */
+export const decodeUtf8 = (bytes: Uint8Array): Result.Result<string, string> => {
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes)
+    return Result.succeed(text.startsWith("\uFEFF") ? text.slice(1) : text)
+  } catch {
+    return Result.fail("The file is not UTF-8 text. In Excel choose \"Save as → CSV UTF-8 (comma delimited)\" and try again.")
+  }
+}
+
+/** The delimiter of a CSV: the candidate that occurs most often (outside quotes) in its header line; `,` if none does. */
+export const detectDelimiter = (text: string): Delimiter => {
+  const counts = new Map<Delimiter, number>(DELIMITERS.map((d) => [d, 0]))
+  let quoted = false
+  for (const char of text) {
+    if (char === "\"") quoted = !quoted
+    else if (!quoted && (char === "\n" || char === "\r")) break
+    else if (!quoted && counts.has(char as Delimiter)) counts.set(char as Delimiter, (counts.get(char as Delimiter) ?? 0) + 1)
+  }
+  let best: Delimiter = ","
+  for (const d of DELIMITERS) if ((counts.get(d) ?? 0) > (counts.get(best) ?? 0)) best = d
+  return best
+}
+
+// Line breaks as people's files have them: Windows, Unix and old Mac, even mixed in one file.
+const LINE_BREAK = /\r\n|\r|\n/g
+
+/**
+ * Reads CSV text (RFC 4180, any line ending) into rows with their starting line. Blank lines are skipped; an
+ * unterminated quote is an error naming the line where its record began.
+ */
+export const parseCsv = (text: string, delimiter: Delimiter): Result.Result<ReadonlyArray<CsvRow>, string> => {
+  const rows: Array<CsvRow> = []
+  let line = 1
+  try {
+    parse(text, {
+      delimiter,
+      record_delimiter: ["\r\n", "\n", "\r"],
+      relax_column_count: true,
+      raw: true,
+      on_record: (value) => {
+        // With `raw`, csv-parse hands each record over as { record, raw }; its typings still say string[].
+        const { record, raw } = value as unknown as { readonly record: Array<string>; readonly raw: string }
+        if (!(record.length === 1 && record[0] === "")) rows.push({ line, cells: record })
+        line += raw.match(LINE_BREAK)?.length ?? 0
+        return null
+      }
+    })
+  } catch (error) {
+    if (error instanceof CsvError && error.code === "CSV_QUOTE_NOT_CLOSED") {
+      return Result.fail(`The quoted cell in the row that starts on line ${line} is never closed: add the closing " (quote).`)
+    }
+    return Result.fail(`The file is not valid CSV near line ${line}: ${error instanceof Error ? error.message : String(error)}`)
+  }
+  return Result.succeed(rows)
+}
+
+/** One CSV cell, quoted when it holds the delimiter, a quote or a line break. */
+export const csvCell = (value: string, delimiter: Delimiter = ","): string =>
+  value.includes(delimiter) || /["\r\n]/.test(value) ? `"${value.replaceAll("\"", "\"\"")}"` : value
+
+/** One CSV line (CRLF, as Excel writes it). */
+export const csvLine = (cells: ReadonlyArray<string>, delimiter: Delimiter = ","): string =>
+  `${cells.map((c) => csvCell(c, delimiter)).join(delimiter)}\r\n`

@@ -1,0 +1,177 @@
+/**
+ * Campaigns as JSON (SPEC §7, a public contract): what `megaphone campaigns … --json` prints and the admin API
+ * answers, one Schema per shape (so the OpenAPI document knows them) and the function that builds it. Field
+ * names are snake_case; dates are `Date`s that print as ISO strings.
+ */
+import { Campaign, ContactState, type Mapping, type Ports } from "@megaphone/core"
+import { Schema } from "effect"
+import type { AddContactsReport as Report } from "./Operations.ts"
+
+const NullableString = Schema.NullOr(Schema.String)
+const NullableDate = Schema.NullOr(Schema.Date)
+/** A messaging limit: a number, or `"unlimited"` for the top tier. */
+export const Limit = Schema.Union([Schema.Number, Schema.Literal("unlimited")])
+
+/** How much of a rolling-24 h messaging limit is used, and when room frees up if none is left. */
+export const Quota = Schema.Struct({
+  quota_key: Schema.String,
+  used: Schema.Number,
+  limit: Limit,
+  remaining: Limit,
+  next_free_at: NullableDate
+}).annotate({ identifier: "Quota" })
+
+/** The quota usage as JSON (as in `megaphone campaigns show --json`). */
+export const quota = (q: Ports.Storage.QuotaUsage): typeof Quota.Type => ({
+  quota_key: q.quotaKey,
+  used: q.used,
+  limit: q.limit,
+  remaining: q.remaining,
+  next_free_at: q.nextFreeAt ?? null
+})
+
+/** Why a campaign is paused: by an operator, or by the system with its reason. */
+export const PauseReason = Schema.NullOr(Schema.Union([
+  Schema.Struct({ by: Schema.Literal("operator") }),
+  Schema.Struct({
+    by: Schema.Literal("system"),
+    kind: Schema.String,
+    explanation: Schema.String,
+    code: NullableString
+  })
+]))
+
+const pauseReason = (reason: Campaign.PauseReason | null): typeof PauseReason.Type =>
+  reason === null
+    ? null
+    : reason._tag === "Operator"
+    ? { by: "operator" }
+    : { by: "system", kind: reason.kind, explanation: reason.explanation, code: reason.code ?? null }
+
+/** Contacts per state: every one of the ten state ids, zeros included. */
+export const Counts = Schema.Struct(
+  Object.fromEntries(ContactState.states.map((s) => [s, Schema.Number])) as Record<ContactState.ContactStateId, typeof Schema.Number>
+).annotate({ identifier: "ContactCounts" })
+
+/** The fields of a campaign as `megaphone campaigns show --json` spells it (SPEC §7). */
+export const campaignFields = {
+  id: Schema.String,
+  name: Schema.String,
+  state: Schema.Literals(Campaign.states),
+  account: Schema.String,
+  template: Schema.String,
+  language: Schema.String,
+  note: NullableString,
+  pause_reason: PauseReason,
+  counts: Counts,
+  total: Schema.Number,
+  created_at: Schema.Date,
+  started_at: NullableDate,
+  paused_at: NullableDate,
+  ended_at: NullableDate
+}
+
+/** A campaign with its contacts per state (SPEC §7). */
+export const CampaignJson = Schema.Struct(campaignFields)
+
+/** The campaign as JSON: `campaigns show --json`, and each element of `campaigns list --json`. */
+export const campaign = (c: Ports.Storage.CampaignRecord, counts: Campaign.ContactCounts): typeof CampaignJson.Type => ({
+  id: c.id,
+  name: c.name,
+  state: c.lifecycle.state,
+  account: c.accountName,
+  template: c.templateName,
+  language: c.language,
+  note: c.note,
+  pause_reason: pauseReason(c.lifecycle.pauseReason),
+  counts: Object.fromEntries(ContactState.states.map((s) => [s, counts[s]])) as Record<ContactState.ContactStateId, number>,
+  total: Campaign.totalContacts(counts),
+  created_at: c.lifecycle.createdAt,
+  started_at: c.lifecycle.startedAt,
+  paused_at: c.lifecycle.pausedAt,
+  ended_at: c.lifecycle.endedAt
+})
+
+/** A campaign contact: its number, parameters and progress. */
+export const CampaignContact = Schema.Struct({
+  id: Schema.String,
+  phone: Schema.String,
+  recipient: NullableString,
+  state: Schema.Literals(ContactState.states),
+  attempts: Schema.Number,
+  next_attempt_at: NullableDate,
+  last_error: Schema.NullOr(Schema.Struct({ code: Schema.String, text: Schema.String })),
+  wamid: NullableString,
+  wa_id: NullableString,
+  parameters: Schema.Record(Schema.String, Schema.String),
+  state_times: Schema.Record(Schema.String, Schema.Date),
+  added_at: Schema.Date
+}).annotate({ identifier: "CampaignContact" })
+
+/** The campaign contact as JSON (`megaphone campaigns contacts --json`). */
+export const campaignContact = (c: Ports.Storage.CampaignContact): typeof CampaignContact.Type => ({
+  id: c.id,
+  phone: c.phone,
+  recipient: c.recipient === "" ? null : c.recipient,
+  state: c.progress.state,
+  attempts: c.progress.attempts,
+  next_attempt_at: c.progress.nextAttemptAt,
+  last_error: c.progress.lastError === null ? null : { code: c.progress.lastError.code, text: c.progress.lastError.text },
+  wamid: c.progress.wamid,
+  wa_id: c.progress.waId,
+  parameters: c.parameters,
+  state_times: Object.fromEntries(ContactState.states.flatMap((s) => {
+    const at = c.progress.stateTimes[s]
+    return at === undefined ? [] : [[s, at] as const]
+  })),
+  added_at: c.addedAt
+})
+
+/** A row that was not added to a campaign, and why (`line` for CSV rows, null for directory contacts). */
+export const RejectedRow = Schema.Struct({
+  line: Schema.NullOr(Schema.Number),
+  phone: Schema.String,
+  reason: Schema.String
+})
+
+/** What adding contacts did (`megaphone campaigns add-contacts --json`). */
+export const AddContactsReport = Schema.Struct({
+  campaign: Schema.String,
+  state: Schema.Literals(Campaign.states),
+  added: Schema.Number,
+  invalid: Schema.Number,
+  suppressed: Schema.Number,
+  already_in_campaign: Schema.Array(Schema.String),
+  rejected: Schema.Array(RejectedRow)
+}).annotate({ identifier: "AddContactsReport" })
+
+/** The report of adding contacts as JSON. */
+export const addContactsReport = (r: Report): typeof AddContactsReport.Type => ({
+  campaign: r.campaign,
+  state: r.state,
+  added: r.added,
+  invalid: r.invalid,
+  suppressed: r.suppressed,
+  already_in_campaign: r.alreadyInCampaign,
+  rejected: r.rejected
+})
+
+/** The blank CSV of a campaign's template: the header to fill, one line of help per column, the CSV text. */
+export const BlankCsv = Schema.Struct({
+  campaign: Schema.String,
+  template: Schema.String,
+  language: Schema.String,
+  header: Schema.Array(Schema.String),
+  columns: Schema.Array(Schema.String),
+  csv: Schema.String
+}).annotate({ identifier: "BlankCsv" })
+
+/** The blank CSV as JSON (`megaphone campaigns template-csv --json`, which adds the file it wrote). */
+export const blankCsv = (c: Ports.Storage.CampaignRecord, blank: Mapping.BlankCsv): typeof BlankCsv.Type => ({
+  campaign: c.id,
+  template: c.templateName,
+  language: c.language,
+  header: blank.header,
+  columns: blank.docs,
+  csv: blank.csv
+})

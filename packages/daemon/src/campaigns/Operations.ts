@@ -1,0 +1,288 @@
+/**
+ * The campaign operations (SPEC §3, §4; the seed's "+ Vytvořit kampaň"), one implementation for the CLI and the
+ * admin API: create on a synced, sendable template; the blank CSV of its variables; lifecycle changes computed by
+ * the core's `Campaign` and stored compare-and-set, decided again once after a conflict; stop cancelling every
+ * contact not yet sent; adding contacts from a CSV or the directory; each operator action written to the event log.
+ *
+ * Refusals are the tagged errors of ./Errors.ts; the storage's `StorageError` passes through. Each interface says
+ * them in its own terms.
+ */
+import { Campaign, Mapping, type Ports, Template } from "@megaphone/core"
+import { Clock, Effect, Option, Result } from "effect"
+import {
+  AccountNotFound,
+  CampaignAccountGone,
+  CampaignChanged,
+  CampaignNameEmpty,
+  CampaignNotFound,
+  CampaignTemplateGone,
+  LanguageAmbiguous,
+  OperationRefused,
+  TemplateNotSendable,
+  TemplateNotSynced,
+  TranslationNotSynced
+} from "./Errors.ts"
+import { CHUNK } from "./Paging.ts"
+import type { Candidates, Rejected } from "./Rows.ts"
+
+type Storage = Ports.Storage.StorageShape
+type CampaignRecord = Ports.Storage.CampaignRecord
+type StorageError = Ports.Storage.StorageError
+
+const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
+
+/** A campaign and its contacts per state. */
+export interface CampaignWithCounts {
+  readonly campaign: CampaignRecord
+  readonly counts: Campaign.ContactCounts
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Look-ups
+
+/** The campaign with this id. */
+export const findCampaign = (storage: Storage, id: string): Effect.Effect<CampaignRecord, CampaignNotFound | StorageError> =>
+  Effect.flatMap(storage.getCampaign(id), (found) => (Option.isSome(found) ? Effect.succeed(found.value) : Effect.fail(new CampaignNotFound({ id }))))
+
+/** The synced, not deleted translations of the account's WABA. */
+const liveTemplates = (storage: Storage, account: Ports.Storage.Account) =>
+  Effect.map(storage.listTemplates(account.wabaId), (all) => all.filter((t) => t.deletedAt === null).map((t) => t.template))
+
+/** The campaign's template translation as synced now; its account or template may be gone since it was created. */
+export const campaignTemplate = (
+  storage: Storage,
+  campaign: CampaignRecord
+): Effect.Effect<Template.Template, CampaignAccountGone | CampaignTemplateGone | StorageError> =>
+  Effect.gen(function*() {
+    const account = yield* storage.getAccount(campaign.accountName)
+    if (Option.isNone(account)) return yield* new CampaignAccountGone({ campaign: campaign.id, account: campaign.accountName })
+    const found = Template.findTranslation(yield* liveTemplates(storage, account.value), campaign.templateName, campaign.language)
+    if (Result.isSuccess(found)) return found.success
+    return yield* new CampaignTemplateGone({
+      campaign: campaign.id,
+      account: account.value.name,
+      template: campaign.templateName,
+      language: campaign.language,
+      lookup: found.failure
+    })
+  })
+
+/** Every campaign, by id, with its contacts per state. */
+export const list = (storage: Storage): Effect.Effect<ReadonlyArray<CampaignWithCounts>, StorageError> =>
+  Effect.flatMap(storage.listCampaigns(), (campaigns) =>
+    Effect.forEach(campaigns, (campaign) => Effect.map(storage.campaignCounts(campaign.id), (counts) => ({ campaign, counts }))))
+
+/** A campaign with its contacts per state and its account's rolling-24 h quota use. */
+export interface CampaignDetail extends CampaignWithCounts {
+  /** None when the account is gone. */
+  readonly quota: Ports.Storage.QuotaUsage | undefined
+}
+
+/** One campaign in detail: the quota says when a waiting campaign can go on. */
+export const show = (storage: Storage, id: string): Effect.Effect<CampaignDetail, CampaignNotFound | StorageError> =>
+  Effect.gen(function*() {
+    const campaign = yield* findCampaign(storage, id)
+    const counts = yield* storage.campaignCounts(id)
+    const account = yield* storage.getAccount(campaign.accountName)
+    const quota = Option.isSome(account) ? yield* storage.quotaUsage(account.value, yield* now) : undefined
+    return { campaign, counts, quota }
+  })
+
+/** The blank CSV of the campaign's template (`template-csv`): phone, then one column per variable. */
+export const blankCsv = (
+  storage: Storage,
+  id: string
+): Effect.Effect<{ readonly campaign: CampaignRecord; readonly blank: Mapping.BlankCsv }, CampaignNotFound | CampaignAccountGone | CampaignTemplateGone | StorageError> =>
+  Effect.gen(function*() {
+    const campaign = yield* findCampaign(storage, id)
+    return { campaign, blank: Mapping.blankCsv(yield* campaignTemplate(storage, campaign)) }
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// Create
+
+/** The campaign name as stored: trimmed, and not blank. */
+export const campaignName = (name: string): Result.Result<string, CampaignNameEmpty> => {
+  const trimmed = name.trim()
+  return trimmed === "" ? Result.fail(new CampaignNameEmpty()) : Result.succeed(trimmed)
+}
+
+/** What a new campaign is made of. */
+export interface CreateInput {
+  readonly name: string
+  /** The account (phone number) to send from. */
+  readonly account: string
+  readonly template: string
+  /** Needed only when the template exists in several languages. */
+  readonly language?: string | undefined
+  readonly note?: string | undefined
+}
+
+/** A draft campaign on a synced template that can be sent. */
+export const create = (storage: Storage, input: CreateInput) =>
+  Effect.gen(function*() {
+    const name = yield* Effect.fromResult(campaignName(input.name))
+    const found = yield* storage.getAccount(input.account)
+    if (Option.isNone(found)) return yield* new AccountNotFound({ name: input.account })
+    const account = found.value
+    const templates = yield* liveTemplates(storage, account)
+    const languages = [...new Set(templates.filter((t) => t.name === input.template).map((t) => t.language))].sort()
+    let language: string
+    if (input.language !== undefined) language = input.language.trim()
+    else if (languages.length === 1 && languages[0] !== undefined) language = languages[0]
+    else if (languages.length === 0) language = ""
+    else return yield* new LanguageAmbiguous({ template: input.template, languages })
+    const translation = Template.findTranslation(templates, input.template, language)
+    if (Result.isFailure(translation)) {
+      const lookup = translation.failure
+      return yield* lookup._tag === "TemplateNotFound"
+        ? new TemplateNotSynced({ account: account.name, wabaId: account.wabaId, template: input.template })
+        : new TranslationNotSynced({ lookup })
+    }
+    const usable = Template.usability(translation.success, language)
+    if (!usable.usable) return yield* new TemplateNotSendable({ template: input.template, language, problems: usable.problems })
+    const campaign = yield* storage.createCampaign({
+      name,
+      accountName: account.name,
+      templateName: translation.success.name,
+      language,
+      note: input.note === undefined ? null : input.note.trim()
+    }, yield* now)
+    const created: CampaignWithCounts = { campaign, counts: yield* storage.campaignCounts(campaign.id) }
+    return created
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// Lifecycle
+
+/** The next lifecycle of a campaign, as one of the core's `Campaign` functions decides it. */
+export type Decide = (
+  campaign: CampaignRecord,
+  counts: Campaign.ContactCounts,
+  at: Date
+) => Result.Result<Campaign.CampaignLifecycle, Campaign.CampaignOperationError>
+
+/**
+ * Store the lifecycle `decide` computes from the current campaign, compare-and-set on its state, and return the
+ * campaign as stored. A conflict (someone else was first) is decided again once, on the campaign as it is then.
+ */
+export const changeLifecycle = (
+  storage: Storage,
+  id: string,
+  decide: Decide
+): Effect.Effect<CampaignRecord, CampaignNotFound | OperationRefused | CampaignChanged | StorageError> =>
+  Effect.gen(function*() {
+    for (let attempt = 0; ; attempt++) {
+      const campaign = yield* findCampaign(storage, id)
+      const counts = yield* storage.campaignCounts(id)
+      const next = decide(campaign, counts, yield* now)
+      if (Result.isFailure(next)) return yield* new OperationRefused({ campaign: id, refusal: next.failure })
+      if (next.success === campaign.lifecycle) return campaign
+      const stored = yield* Effect.result(storage.updateCampaignLifecycle(id, campaign.lifecycle.state, next.success))
+      if (Result.isSuccess(stored)) return stored.success
+      const failure = stored.failure
+      if (failure._tag === "StorageError") return yield* failure
+      if (failure._tag === "NotFound") return yield* new CampaignNotFound({ id })
+      if (attempt === 0) continue
+      return yield* new CampaignChanged({ campaign: id, detail: failure.message })
+    }
+  })
+
+/** The operator's lifecycle operations. */
+export type Operation = "start" | "pause" | "resume" | "stop"
+
+/** Who asked for an operation, as the event log names them. */
+export type Operator = "CLI" | "admin API"
+
+const decisions: Readonly<Record<Operation, Decide>> = {
+  start: (c, counts, at) => Campaign.start(c.lifecycle, counts, at),
+  pause: (c, _counts, at) => Campaign.pause(c.lifecycle, at),
+  resume: (c, counts, at) => Campaign.resume(c.lifecycle, counts, at),
+  stop: (c, _counts, at) => Campaign.stop(c.lifecycle, at)
+}
+
+const pastTense: Readonly<Record<Operation, string>> = { start: "started", pause: "paused", resume: "resumed", stop: "stopped" }
+
+/** A campaign after an operation; `cancelled` counts the contacts a stop cancelled (0 otherwise). */
+export interface Operated extends CampaignWithCounts {
+  readonly cancelled: number
+}
+
+/**
+ * Start, pause, resume or stop a campaign and log who did it. A stop is stored first, so no daemon claims more,
+ * and then every contact still waiting is cancelled.
+ */
+export const operate = (
+  storage: Storage,
+  id: string,
+  operation: Operation,
+  by: Operator
+): Effect.Effect<Operated, CampaignNotFound | OperationRefused | CampaignChanged | StorageError> =>
+  Effect.gen(function*() {
+    const campaign = yield* changeLifecycle(storage, id, decisions[operation])
+    const at = yield* now
+    const cancelled = operation === "stop" ? yield* storage.cancelPending(id, at) : 0
+    yield* storage.appendEvents([{
+      campaignId: id,
+      kind: `campaign_${operation}`,
+      message: `Campaign ${id} ${pastTense[operation]} by an operator (${by}).`,
+      data: operation === "stop" ? { cancelled } : {},
+      at
+    }])
+    return { campaign, counts: yield* storage.campaignCounts(id), cancelled }
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// Adding contacts
+
+/** What adding contacts did. */
+export interface AddContactsReport {
+  readonly campaign: string
+  /** The campaign's state afterwards: a finished campaign that got contacts to send runs again. */
+  readonly state: Campaign.CampaignStateId
+  /** New contacts, invalid records and suppressed (opted-out) recipients included. */
+  readonly added: number
+  readonly invalid: number
+  readonly suppressed: number
+  /** Recipients the campaign had already (kept once). */
+  readonly alreadyInCampaign: ReadonlyArray<string>
+  readonly rejected: ReadonlyArray<Rejected>
+}
+
+/**
+ * Add the contacts `collect` finds for the campaign's template (`Rows.fromCsv`, `Rows.fromDirectory`), in chunks,
+ * and reopen a finished campaign that got new contacts to send (`Campaign.addContacts`). A stopped campaign takes
+ * none, and a template gone from Meta takes none: both are checked before `collect` reads anything.
+ */
+export const addContacts = <E, R>(
+  storage: Storage,
+  id: string,
+  collect: (campaign: CampaignRecord, template: Template.Template) => Effect.Effect<Candidates, E, R>
+): Effect.Effect<
+  AddContactsReport,
+  E | CampaignNotFound | OperationRefused | CampaignAccountGone | CampaignTemplateGone | CampaignChanged | StorageError,
+  R
+> =>
+  Effect.gen(function*() {
+    const campaign = yield* findCampaign(storage, id)
+    const allowed = Campaign.addContacts(campaign.lifecycle)
+    if (Result.isFailure(allowed)) return yield* new OperationRefused({ campaign: id, refusal: allowed.failure })
+    const { contacts, rejected } = yield* collect(campaign, yield* campaignTemplate(storage, campaign))
+    let added = 0
+    let invalid = 0
+    let suppressed = 0
+    const alreadyInCampaign: Array<string> = []
+    for (let start = 0; start < contacts.length; start += CHUNK) {
+      const result = yield* storage.addCampaignContacts(campaign.id, contacts.slice(start, start + CHUNK), yield* now).pipe(
+        Effect.catchTag("NotFound", () => Effect.fail(new CampaignNotFound({ id })))
+      )
+      added += result.added
+      invalid += result.invalid
+      suppressed += result.suppressed
+      alreadyInCampaign.push(...result.alreadyInCampaign)
+    }
+    const state = added > 0
+      ? (yield* changeLifecycle(storage, campaign.id, (c) => Campaign.addContacts(c.lifecycle))).lifecycle.state
+      : campaign.lifecycle.state
+    return { campaign: campaign.id, state, added, invalid, suppressed, alreadyInCampaign, rejected }
+  })

@@ -1,0 +1,171 @@
+// The campaign operations the CLI and the admin API share: each refusal is a tagged error carrying what a person
+// needs, the lifecycle is compare-and-set, stop cancels what was not sent, adding contacts checks before it reads.
+import { describe, expect, it } from "@effect/vitest"
+import { Ports } from "@megaphone/core"
+import { Effect, Option, Result } from "effect"
+import { isCampaignError, mapCampaignErrors } from "../../src/campaigns/Errors.ts"
+import * as Operations from "../../src/campaigns/Operations.ts"
+import * as Rows from "../../src/campaigns/Rows.ts"
+import { bytes, seeded } from "./support.ts"
+
+type Storage = Ports.Storage.StorageShape
+
+const orders = (storage: Storage) => Operations.create(storage, { name: " Objednávky ", account: "shop", template: "order_done", note: " listopad " })
+
+const csv = (text: string) => (campaign: Ports.Storage.CampaignRecord, template: Parameters<typeof Rows.fromCsv>[1]) =>
+  Effect.fromResult(Rows.fromCsv(campaign.id, template, bytes(text), {}))
+
+describe("create", () => {
+  it.effect("stores a trimmed draft on the only language of the template", () =>
+    Effect.gen(function*() {
+      const { campaign, counts } = yield* orders(yield* seeded)
+      expect(campaign).toMatchObject({ name: "Objednávky", accountName: "shop", templateName: "order_done", language: "cs", note: "listopad" })
+      expect(campaign.lifecycle.state).toBe("draft")
+      expect(Object.values(counts).every((n) => n === 0)).toBe(true)
+    }))
+
+  it.effect("refuses with the data to fix it: name, account, language, template, translation, usability", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      const refusal = (input: Operations.CreateInput) => Effect.flip(Operations.create(storage, input))
+      expect(yield* refusal({ name: "  ", account: "shop", template: "order_done" })).toMatchObject({ _tag: "CampaignNameEmpty" })
+      expect(yield* refusal({ name: "x", account: "nobody", template: "order_done" })).toMatchObject({ _tag: "AccountNotFound", name: "nobody" })
+      const ambiguous = yield* refusal({ name: "x", account: "shop", template: "welcome" })
+      expect(ambiguous).toMatchObject({ _tag: "LanguageAmbiguous", template: "welcome", languages: ["cs", "en"] })
+      expect(ambiguous.message).toBe("Template welcome exists in 2 languages: cs, en.")
+      expect(yield* refusal({ name: "x", account: "shop", template: "nothing" })).toMatchObject({
+        _tag: "TemplateNotSynced",
+        account: "shop",
+        wabaId: "waba-1",
+        template: "nothing"
+      })
+      const translation = yield* refusal({ name: "x", account: "shop", template: "welcome", language: "de" })
+      expect(translation).toMatchObject({ _tag: "TranslationNotSynced", lookup: { name: "welcome", language: "de", available: ["cs", "en"] } })
+      const paused = yield* refusal({ name: "x", account: "shop", template: "spring_sale" })
+      expect(paused).toMatchObject({ _tag: "TemplateNotSendable", template: "spring_sale", language: "cs" })
+      expect(paused._tag === "TemplateNotSendable" && paused.problems.map((p) => p.code)).toEqual(["status"])
+      expect(yield* storage.listCampaigns()).toEqual([])
+    }))
+})
+
+describe("lifecycle", () => {
+  it.effect("start → pause → resume → stop; stop cancels every contact not yet sent and each step is logged with who did it", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      const { campaign } = yield* orders(storage)
+      const refused = yield* Effect.flip(Operations.operate(storage, campaign.id, "start", "CLI"))
+      expect(refused).toMatchObject({ _tag: "OperationRefused", campaign: campaign.id, refusal: { operation: "start", state: "draft" } })
+      expect(refused.message).toContain("it has no contacts yet")
+
+      yield* Operations.addContacts(storage, campaign.id, csv("phone,1,2,3\r\n+420601123456,pane,Novák,1\r\n+420601123457,paní,Nová,2\r\n"))
+      expect((yield* Operations.operate(storage, campaign.id, "start", "CLI")).campaign.lifecycle.state).toBe("running")
+      expect((yield* Operations.operate(storage, campaign.id, "pause", "admin API")).campaign.lifecycle.pauseReason).toEqual({ _tag: "Operator" })
+      expect((yield* Operations.operate(storage, campaign.id, "resume", "CLI")).campaign.lifecycle.state).toBe("running")
+      const stopped = yield* Operations.operate(storage, campaign.id, "stop", "admin API")
+      expect([stopped.campaign.lifecycle.state, stopped.cancelled, stopped.counts.cancelled]).toEqual(["stopped", 2, 2])
+
+      const events = yield* storage.listEvents(campaign.id, { limit: 10 })
+      expect(events.map((e) => [e.kind, e.message, e.data])).toEqual([
+        ["campaign_start", `Campaign ${campaign.id} started by an operator (CLI).`, {}],
+        ["campaign_pause", `Campaign ${campaign.id} paused by an operator (admin API).`, {}],
+        ["campaign_resume", `Campaign ${campaign.id} resumed by an operator (CLI).`, {}],
+        ["campaign_stop", `Campaign ${campaign.id} stopped by an operator (admin API).`, { cancelled: 2 }]
+      ])
+      expect(yield* Effect.flip(Operations.operate(storage, "999", "stop", "CLI"))).toMatchObject({ _tag: "CampaignNotFound", id: "999" })
+    }))
+
+  it.effect("decides again once after a conflict; a second conflict is CampaignChanged with the storage's account of it", () =>
+    Effect.gen(function*() {
+      const real = yield* seeded
+      const { campaign } = yield* orders(real)
+      let conflicts = 0
+      // Another operator is first every time: the stored state does not move, the update reports the conflict.
+      const contested: Storage = {
+        ...real,
+        updateCampaignLifecycle: (id) => {
+          conflicts++
+          return Effect.fail(new Ports.Storage.Conflict({ entity: "campaign", key: id, message: "state is running, not draft" }))
+        }
+      }
+      const changed = yield* Effect.flip(Operations.changeLifecycle(contested, campaign.id, (c, _counts, at) =>
+        Result.succeed({ ...c.lifecycle, state: "running", startedAt: at })))
+      expect(conflicts).toBe(2)
+      expect(changed).toMatchObject({ _tag: "CampaignChanged", campaign: campaign.id, detail: "state is running, not draft" })
+
+      let once = 0
+      const contestedOnce: Storage = {
+        ...real,
+        updateCampaignLifecycle: (id, expected, next) =>
+          once++ === 0
+            ? Effect.fail(new Ports.Storage.Conflict({ entity: "campaign", key: id, message: "changed" }))
+            : real.updateCampaignLifecycle(id, expected, next)
+      }
+      const stopped = yield* Operations.changeLifecycle(contestedOnce, campaign.id, (c, _counts, at) => Result.succeed({ ...c.lifecycle, state: "stopped", endedAt: at }))
+      expect([once, stopped.lifecycle.state]).toEqual([2, "stopped"])
+    }))
+})
+
+describe("addContacts", () => {
+  it.effect("a stopped campaign takes none, and its source is never read", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      const { campaign } = yield* orders(storage)
+      yield* Operations.operate(storage, campaign.id, "stop", "CLI")
+      let read = false
+      const refused = yield* Effect.flip(Operations.addContacts(storage, campaign.id, () =>
+        Effect.sync(() => {
+          read = true
+          return { contacts: [], rejected: [] }
+        })))
+      expect([refused._tag, read]).toEqual(["OperationRefused", false])
+    }))
+
+  it.effect("reports what it added, what was there already and which lines it rejected; a finished campaign reopens", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      const { campaign } = yield* Operations.create(storage, { name: "Plain", account: "shop", template: "plain" })
+      yield* Operations.addContacts(storage, campaign.id, csv("phone\r\n12345\r\n"))
+      // Only an invalid record: nothing to send, so starting finishes at once.
+      expect((yield* Operations.operate(storage, campaign.id, "start", "CLI")).campaign.lifecycle.state).toBe("finished")
+      const report = yield* Operations.addContacts(storage, campaign.id, csv("phone\r\n+420601999999\r\n12345\r\n"))
+      expect(report).toEqual({
+        campaign: campaign.id,
+        state: "running",
+        added: 1,
+        invalid: 0,
+        suppressed: 0,
+        alreadyInCampaign: ["12345"],
+        rejected: []
+      })
+      expect(Option.getOrThrow(yield* storage.getCampaign(campaign.id)).lifecycle.state).toBe("running")
+    }))
+
+  it.effect("a campaign whose template or account is gone takes none, saying which", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      const { campaign } = yield* orders(storage)
+      const noTemplates: Storage = { ...storage, listTemplates: () => Effect.succeed([]) }
+      const gone = yield* Effect.flip(Operations.addContacts(noTemplates, campaign.id, csv("phone,1,2,3\r\n")))
+      expect(gone).toMatchObject({ _tag: "CampaignTemplateGone", campaign: campaign.id, account: "shop", template: "order_done", language: "cs" })
+      expect(gone._tag === "CampaignTemplateGone" && gone.lookup._tag).toBe("TemplateNotFound")
+      const noAccount: Storage = { ...storage, getAccount: () => Effect.succeed(Option.none()) }
+      expect(yield* Effect.flip(Operations.blankCsv(noAccount, campaign.id))).toMatchObject({
+        _tag: "CampaignAccountGone",
+        campaign: campaign.id,
+        account: "shop"
+      })
+    }))
+})
+
+describe("mapCampaignErrors", () => {
+  it.effect("maps the operations' refusals and lets every other error through unchanged", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      const toText = mapCampaignErrors((error) => `refused: ${error._tag}`)
+      expect(yield* Effect.flip(toText(Operations.findCampaign(storage, "999")))).toBe("refused: CampaignNotFound")
+      const broken = new Ports.Storage.StorageError({ operation: "getCampaign", message: "connection lost" })
+      const failing: Storage = { ...storage, getCampaign: () => Effect.fail(broken) }
+      expect(yield* Effect.flip(toText(Operations.findCampaign(failing, "1")))).toBe(broken)
+      expect([isCampaignError(broken), isCampaignError(yield* Effect.flip(Operations.findCampaign(storage, "999")))]).toEqual([false, true])
+    }))
+})

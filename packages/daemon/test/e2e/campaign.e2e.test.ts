@@ -1,0 +1,89 @@
+// Issue 6 acceptance, end to end: the real daemon, the simulator as Meta and real PostgreSQL. A 5,000-contact
+// campaign meets 10 % rate-limit answers, 5 % server errors, 3 % undeliverable recipients and 2 % numbers Meta
+// calls invalid; it must finish with every contact in the state its story calls for, no recipient accepted
+// twice, and never above the account's messages/second.
+import { rm } from "node:fs/promises"
+import { Redacted } from "effect"
+import { afterAll, expect, it } from "vitest"
+import * as EmbeddedPostgres from "../../../adapters/src/storage/embedded/EmbeddedPostgres.ts"
+import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
+import type { Running } from "../../../adapters/test/transport/simulator/support.ts"
+import { scratchDirectory } from "../cli/binary.ts"
+import {
+  ADMIN_TOKEN, allFinal, contactsOf, duplicates, eventually, FAST_RETRIES, killAll, PHONE_ID, recipient, seedCampaign, show,
+  startDaemon, startMeta, TOKEN, WABA_ID
+} from "./support.ts"
+
+const CONTACTS = 5_000
+const MPS = 250
+
+const cwd = await scratchDirectory()
+let simulator: Running | undefined
+afterAll(async () => {
+  killAll()
+  await simulator?.stop()
+  await rm(cwd, { recursive: true, force: true })
+})
+
+it("a 5,000-contact campaign with faults finishes with every contact in its right final state", async () => {
+  const url = Redacted.value(await freshDatabase("embedded"))
+  const webhookPort = await EmbeddedPostgres.freePort()
+  // 2 % of the recipients are numbers Meta refuses (131009 naming `to`).
+  const invalid = new Set(Array.from({ length: CONTACTS / 50 }, (_, i) => recipient(i * 50 + 7)))
+  simulator = await startMeta(webhookPort, {
+    // A tier above the campaign's size, and a number the simulator lets send far faster than the account may.
+    accounts: [{ phoneNumberId: PHONE_ID, wabaId: WABA_ID, displayPhoneNumber: "+420 601 000 001", verifiedName: "Megaphone Shop",
+      messagingLimitTier: "TIER_10K", throughputLevel: "HIGH", mps: 5_000 }],
+    faults: { rateLimit: 0.1, serverError: 0.05, undeliverable: 0.03, invalidNumbers: [...invalid], latencyMs: 5, jitterMs: 10 }
+  })
+  const env = { MEGAPHONE_DATABASE_URL: url, SIM_TOKEN: TOKEN, ...FAST_RETRIES }
+  const id = await seedCampaign(cwd, env, simulator.sim.url, { contacts: CONTACTS, mps: MPS })
+  const daemon = await startDaemon(cwd, env, webhookPort)
+
+  await eventually(() => show(cwd, env, id), (c) => c.state === "finished", 120_000, "campaign finished")
+  // Then the last webhooks: nothing stays `sent` when Meta delivers everything it accepted.
+  const settled = await eventually(() => show(cwd, env, id), (c) => allFinal(c.counts) && (c.counts?.["sent"] ?? 0) === 0, 30_000, "webhooks applied")
+
+  const stats = await fetch(`${simulator.sim.url}/_simulator/stats`).then((r) => r.json()) as {
+    accepted: number
+    acceptedPerRecipient: Record<string, number>
+    maxMpsPerNumber: Record<string, number>
+    rejectionsByCode: Record<string, number>
+    messages: ReadonlyArray<{ to: string; undeliverable: boolean }>
+  }
+  // The faults really happened.
+  expect(stats.rejectionsByCode["130429"]).toBeGreaterThan(CONTACTS * 0.05)
+  expect(stats.rejectionsByCode["131000"]).toBeGreaterThan(CONTACTS * 0.02)
+  expect(stats.rejectionsByCode["131009"]).toBe(invalid.size)
+  expect(duplicates(stats.acceptedPerRecipient)).toEqual([])
+  expect(stats.maxMpsPerNumber[PHONE_ID]).toBeLessThanOrEqual(MPS)
+
+  const undeliverable = new Set(stats.messages.filter((m) => m.undeliverable).map((m) => m.to))
+  expect(undeliverable.size).toBeGreaterThan(CONTACTS * 0.015)
+  const contacts = await contactsOf(url, id)
+  expect(contacts).toHaveLength(CONTACTS)
+  const wrong: Array<string> = []
+  for (const c of contacts) {
+    const { state, lastError, attempts } = c.progress
+    const expected = invalid.has(c.recipient)
+      ? state === "sending_failed" && lastError?.code === "131009"
+      : undeliverable.has(c.recipient)
+      ? state === "sending_failed" && lastError?.code === "131026"
+      : stats.acceptedPerRecipient[c.recipient] === 1
+      ? state === "delivered" || state === "read"
+      // Server errors until the retry budget was spent (131000 allows 3 attempts, whatever the policy says).
+      : state === "error" && lastError?.code === "131000" && attempts === 3
+    if (!expected) wrong.push(`${c.recipient}: ${state} ${lastError?.code ?? ""} after ${attempts}`)
+  }
+  expect(wrong).toEqual([])
+  expect(stats.accepted).toBe(contacts.filter((c) => c.progress.wamid !== null).length)
+  expect((settled.counts?.["delivered"] ?? 0) + (settled.counts?.["read"] ?? 0)).toBe(stats.accepted - undeliverable.size)
+
+  // The admin API and /metrics saw the same run.
+  const metrics = await (await fetch(`http://127.0.0.1:${daemon.adminPort}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text()
+  const failedWith = (code: string) => Number(new RegExp(`megaphone_sends_total\\{[^}]*code="${code}"[^}]*\\} (\\d+)`).exec(metrics)?.[1] ?? 0)
+  expect(failedWith("130429")).toBe(stats.rejectionsByCode["130429"])
+  expect(failedWith("131009")).toBe(invalid.size)
+  daemon.child.kill("SIGTERM")
+  expect((await daemon.exited).code).toBe(0)
+}, 180_000)

@@ -1,0 +1,183 @@
+// End-to-end harness: the real `megaphone daemon` as child processes (started, SIGTERMed, or killed with -9),
+// the simulator as Meta in this process, a campaign seeded through the real CLI, and checks read from the
+// database and from the simulator's statistics.
+import { type ChildProcess, spawn } from "node:child_process"
+import { writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { Ports } from "@megaphone/core"
+import { Effect } from "effect"
+import { expect } from "vitest"
+import * as EmbeddedPostgres from "../../../adapters/src/storage/embedded/EmbeddedPostgres.ts"
+import type { SimulatorConfigInput } from "../../../adapters/src/transport/simulator/Config.ts"
+import { config, PHONE_ID, type Running, startSimulator, TOKEN, WABA_ID } from "../../../adapters/test/transport/simulator/support.ts"
+import { megaphone, withStorage } from "../cli/binary.ts"
+
+export { PHONE_ID, TOKEN, WABA_ID }
+
+export const APP_SECRET = "e2e-app-secret"
+export const ADMIN_TOKEN = "e2e-admin-token"
+const bin = join(import.meta.dirname, "..", "..", "bin", "megaphone.ts")
+
+/**
+ * Short retry waits so a faulty campaign settles in seconds (the rules are the production ones); the shortest
+ * lease the configuration allows, so a crashed daemon's contacts come back within the test.
+ */
+export const FAST_RETRIES: Record<string, string> = {
+  MEGAPHONE_RETRY_MAX_ATTEMPTS: "5",
+  MEGAPHONE_RETRY_BASE_DELAY_MS: "200",
+  MEGAPHONE_RETRY_MAX_DELAY_MS: "1000",
+  MEGAPHONE_RETRY_RATE_LIMITED_BASE_DELAY_MS: "200",
+  MEGAPHONE_RETRY_UNKNOWN_OUTCOME_GRACE_MS: "3000",
+  MEGAPHONE_LEASE_MS: "60000",
+  MEGAPHONE_IDLE_MS: "200"
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Polls `read` until `done` holds, for at most `ms`. */
+export const eventually = async <A>(read: () => Promise<A>, done: (a: A) => boolean, ms: number, what: string): Promise<A> => {
+  const until = Date.now() + ms
+  for (;;) {
+    const value = await read()
+    if (done(value)) return value
+    if (Date.now() > until) throw new Error(`${what} not reached within ${ms} ms; last: ${JSON.stringify(value)}`)
+    await sleep(250)
+  }
+}
+
+/** A running `megaphone daemon` child process. */
+export interface DaemonProcess {
+  readonly child: ChildProcess
+  readonly webhookPort: number
+  readonly adminPort: number
+  /** Everything it wrote on stderr so far. */
+  readonly stderr: () => string
+  /** Its JSON log lines so far. */
+  readonly logs: () => ReadonlyArray<Record<string, unknown>>
+  readonly exited: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null }>
+}
+
+const running = new Set<ChildProcess>()
+
+/** Kills every daemon a test left running (call in afterAll). */
+export const killAll = () => {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
+}
+
+/** Starts `megaphone daemon` in `cwd` with `env` (plus the app secret and admin token) on fresh loopback ports. */
+export const startDaemon = async (cwd: string, env: Record<string, string>, webhookPort?: number): Promise<DaemonProcess> => {
+  const ports = { webhook: webhookPort ?? await EmbeddedPostgres.freePort(), admin: await EmbeddedPostgres.freePort() }
+  let stderr = ""
+  const child = spawn(process.execPath, [bin, "daemon", "--webhook-listen", `127.0.0.1:${ports.webhook}`, "--admin-listen", `127.0.0.1:${ports.admin}`], {
+    cwd,
+    env: { PATH: process.env["PATH"] ?? "", MEGAPHONE_APP_SECRET: APP_SECRET, MEGAPHONE_ADMIN_TOKEN: ADMIN_TOKEN, ...env },
+    stdio: ["ignore", "ignore", "pipe"]
+  })
+  running.add(child)
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => {
+      running.delete(child)
+      resolve({ code, signal })
+    }))
+  const daemon: DaemonProcess = {
+    child,
+    webhookPort: ports.webhook,
+    adminPort: ports.admin,
+    stderr: () => stderr,
+    logs: () => stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>),
+    exited
+  }
+  await eventually(() => fetch(`http://127.0.0.1:${ports.admin}/healthz`).then((r) => r.status, () => 0), (s) => s === 200, 30_000,
+    `daemon answering /healthz (stderr: ${stderr.slice(-500)})`)
+  return daemon
+}
+
+/** The simulator as Meta, posting its webhooks to `webhookPort`, with the faults and accounts a test wants. */
+export const startMeta = (webhookPort: number, patch: Partial<SimulatorConfigInput> = {}): Promise<Running> => {
+  const base = config()
+  return startSimulator({
+    ...base,
+    webhook: {
+      url: `http://127.0.0.1:${webhookPort}/webhooks/whatsapp`,
+      appSecret: APP_SECRET,
+      delays: { sentMs: 20, deliveredMs: 40, readMs: 60, jitterMs: 20 },
+      probabilities: { delivered: 1, read: 0.5 },
+      // Meta retries a failed webhook for days; an outage in a test must not exhaust the simulator's patience.
+      maxAttempts: 20,
+      retryMaxMs: 3_000
+    },
+    ...patch
+  })
+}
+
+/** A recipient (wa_id) numbered n: Czech mobiles 420 601 2xx xxx. */
+export const recipient = (n: number): string => `420601${String(200_000 + n)}`
+
+/**
+ * Through the real CLI: the account (its tier and throughput read from the simulator by `accounts refresh`),
+ * its templates, a campaign on `order_done` with `contacts` contacts from a CSV; returns the campaign id.
+ * `mps` then caps the account's throughput in the database, below what the simulator allows, so "never above
+ * the configured rate" is checked against a limit the simulator itself would not enforce.
+ */
+export const seedCampaign = async (
+  cwd: string,
+  env: Record<string, string>,
+  simulatorUrl: string,
+  options: { readonly contacts: number; readonly mps?: number; readonly start?: boolean }
+): Promise<string> => {
+  const run = async (args: ReadonlyArray<string>) => {
+    const result = await megaphone(cwd, args, env)
+    expect([args.join(" "), result.code, result.stderr]).toEqual([args.join(" "), 0, expect.any(String)])
+    return result
+  }
+  await run(["accounts", "add", "shop", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, "--token-env", "SIM_TOKEN", "--graph-url", simulatorUrl])
+  await run(["accounts", "refresh", "shop"])
+  await run(["templates", "sync", "--account", "shop"])
+  const id = (await run(["campaigns", "create", "--name", "Objednávky", "--account", "shop", "--template", "order_done"])).stdout.trim()
+  const csv = join(cwd, `contacts-${id}.csv`)
+  const rows = Array.from({ length: options.contacts }, (_, i) => `+${recipient(i)},pane,Novák ${i},${1000 + i}`)
+  await writeFile(csv, ["phone,1,2,3", ...rows, ""].join("\n"))
+  expect(JSON.parse((await run(["campaigns", "add-contacts", id, "--csv", csv, "--json"])).stdout)).toMatchObject({ added: options.contacts })
+  if (options.mps !== undefined) {
+    const mps = options.mps
+    await withStorage(env["MEGAPHONE_DATABASE_URL"] ?? "", (s) =>
+      Effect.gen(function*() {
+        const account = yield* s.getAccount("shop")
+        if (account._tag === "Some") yield* s.saveAccount({ ...account.value, throughputMps: mps, updatedAt: new Date() })
+      }))
+  }
+  if (options.start !== false) await run(["campaigns", "start", id])
+  return id
+}
+
+/** `campaigns show ID --json` through the CLI. */
+export const show = async (cwd: string, env: Record<string, string>, id: string) =>
+  JSON.parse((await megaphone(cwd, ["campaigns", "show", id, "--json"], env)).stdout || "{}") as {
+    state?: string
+    counts?: Record<string, number>
+    pause_reason?: unknown
+  }
+
+const PENDING = ["initial", "in_progress", "retry_scheduled"]
+
+/** Every contact settled: nothing initial, in progress or waiting for a retry. */
+export const allFinal = (counts: Record<string, number> | undefined): boolean =>
+  counts !== undefined && PENDING.every((s) => (counts[s] ?? 0) === 0)
+
+/** Every contact of the campaign, read directly from the database. */
+export const contactsOf = (url: string, campaignId: string) =>
+  withStorage(url, (s) =>
+    Effect.gen(function*() {
+      const all: Array<Ports.Storage.CampaignContact> = []
+      for (;;) {
+        const last = all.at(-1)
+        const page = yield* s.listCampaignContacts(campaignId, undefined, { limit: 1000, ...(last === undefined ? {} : { afterId: last.id }) })
+        all.push(...page)
+        if (page.length < 1000) return all
+      }
+    }))
+
+/** Recipients the simulator accepted more than once. */
+export const duplicates = (acceptedPerRecipient: Readonly<Record<string, number>>): ReadonlyArray<string> =>
+  Object.entries(acceptedPerRecipient).filter(([, n]) => n > 1).map(([r]) => r)

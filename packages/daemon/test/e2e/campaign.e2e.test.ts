@@ -2,47 +2,28 @@
 // campaign meets 10 % rate-limit answers, 5 % server errors, 3 % undeliverable recipients and 2 % numbers Meta
 // calls invalid; it must finish with every contact in the state its story calls for, no recipient accepted
 // twice, and never above the account's messages/second.
-import { rm } from "node:fs/promises"
-import { Redacted } from "effect"
-import { afterAll, expect, it } from "vitest"
-import * as EmbeddedPostgres from "../../../adapters/src/storage/embedded/EmbeddedPostgres.ts"
-import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
-import type { Running } from "../../../adapters/test/transport/simulator/support.ts"
-import { scratchDirectory } from "../cli/binary.ts"
-import {
-  ADMIN_TOKEN, allFinal, contactsOf, duplicates, eventually, FAST_RETRIES, killAll, PHONE_ID, recipient, seedCampaign, show,
-  startDaemon, startMeta, TOKEN, WABA_ID
-} from "./support.ts"
+import { expect, it } from "vitest"
+import { allFinal, ADMIN_TOKEN, contactsOf, duplicates, e2eFile, eventually, PHONE_ID, recipient, seedCampaign, shown, startDaemon } from "./support.ts"
 
 const CONTACTS = 5_000
 const MPS = 250
 
-const cwd = await scratchDirectory()
-let simulator: Running | undefined
-afterAll(async () => {
-  killAll()
-  await simulator?.stop()
-  await rm(cwd, { recursive: true, force: true })
-})
+const { cwd, scenario } = await e2eFile()
 
 it("a 5,000-contact campaign with faults finishes with every contact in its right final state", async () => {
-  const url = Redacted.value(await freshDatabase("embedded"))
-  const webhookPort = await EmbeddedPostgres.freePort()
   // 2 % of the recipients are numbers Meta refuses (131009 naming `to`).
   const invalid = new Set(Array.from({ length: CONTACTS / 50 }, (_, i) => recipient(i * 50 + 7)))
-  simulator = await startMeta(webhookPort, {
-    // A tier above the campaign's size, and a number the simulator lets send far faster than the account may.
-    accounts: [{ phoneNumberId: PHONE_ID, wabaId: WABA_ID, displayPhoneNumber: "+420 601 000 001", verifiedName: "Megaphone Shop",
-      messagingLimitTier: "TIER_10K", throughputLevel: "HIGH", mps: 5_000 }],
+  // A tier above the campaign's size.
+  const { url, webhookPort, simulator, env } = await scenario({
+    tier: "TIER_10K",
     faults: { rateLimit: 0.1, serverError: 0.05, undeliverable: 0.03, invalidNumbers: [...invalid], latencyMs: 5, jitterMs: 10 }
   })
-  const env = { MEGAPHONE_DATABASE_URL: url, SIM_TOKEN: TOKEN, ...FAST_RETRIES }
   const id = await seedCampaign(cwd, env, simulator.sim.url, { contacts: CONTACTS, mps: MPS })
   const daemon = await startDaemon(cwd, env, webhookPort)
 
-  await eventually(() => show(cwd, env, id), (c) => c.state === "finished", 120_000, "campaign finished")
+  await eventually(() => shown(daemon, id), (c) => c.state === "finished", 120_000, "campaign finished")
   // Then the last webhooks: nothing stays `sent` when Meta delivers everything it accepted.
-  const settled = await eventually(() => show(cwd, env, id), (c) => allFinal(c.counts) && (c.counts?.["sent"] ?? 0) === 0, 30_000, "webhooks applied")
+  const settled = await eventually(() => shown(daemon, id), (c) => allFinal(c.counts) && (c.counts?.["sent"] ?? 0) === 0, 30_000, "webhooks applied")
 
   const stats = await fetch(`${simulator.sim.url}/_simulator/stats`).then((r) => r.json()) as {
     accepted: number

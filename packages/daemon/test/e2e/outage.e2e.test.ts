@@ -2,29 +2,21 @@
 // keeps running (not ready meanwhile), backs off, reconnects and resumes; the campaign completes with nothing
 // lost — every send Meta accepted is recorded, every status webhook (retried by Meta while the database was
 // away) is applied, no recipient gets a message twice.
-import { mkdir, rm } from "node:fs/promises"
+import { mkdir } from "node:fs/promises"
 import { join } from "node:path"
 import { Effect, Exit, Redacted, Scope } from "effect"
 import { afterAll, expect, it } from "vitest"
 import * as EmbeddedPostgres from "../../../adapters/src/storage/embedded/EmbeddedPostgres.ts"
-import type { Running } from "../../../adapters/test/transport/simulator/support.ts"
-import { scratchDirectory } from "../cli/binary.ts"
-import {
-  allFinal, duplicates, eventually, FAST_RETRIES, killAll, PHONE_ID, seedCampaign, show, sleep, startDaemon, startMeta, TOKEN, WABA_ID
-} from "./support.ts"
+import { allFinal, duplicates, e2eFile, eventually, seedCampaign, shown, sleep, startDaemon } from "./support.ts"
 
 const CONTACTS = 2_000
 const MPS = 100
 const OUTAGE_MS = 30_000
 
-const cwd = await scratchDirectory()
-let simulator: Running | undefined
+const { cwd, scenario } = await e2eFile()
 let server: Scope.Closeable | undefined
 afterAll(async () => {
-  killAll()
-  await simulator?.stop()
   if (server !== undefined) await Effect.runPromise(Scope.close(server, Exit.void))
-  await rm(cwd, { recursive: true, force: true })
 })
 
 /** A PostgreSQL server of this test's own (so it can stop it), on a fixed port so the daemon's URL stays right. */
@@ -42,18 +34,12 @@ it("a 30 s PostgreSQL outage mid-campaign: the daemon reconnects and the campaig
   server = first.scope
   const url = first.url
 
-  const webhookPort = await EmbeddedPostgres.freePort()
-  simulator = await startMeta(webhookPort, {
-    accounts: [{ phoneNumberId: PHONE_ID, wabaId: WABA_ID, displayPhoneNumber: "+420 601 000 001", verifiedName: "Megaphone Shop",
-      messagingLimitTier: "TIER_10K", throughputLevel: "HIGH", mps: 5_000 }],
-    faults: { latencyMs: 20, jitterMs: 20 }
-  })
-  const env = { MEGAPHONE_DATABASE_URL: url, SIM_TOKEN: TOKEN, ...FAST_RETRIES }
+  const { webhookPort, simulator, env } = await scenario({ tier: "TIER_10K", faults: { latencyMs: 20, jitterMs: 20 }, url })
   const id = await seedCampaign(cwd, env, simulator.sim.url, { contacts: CONTACTS, mps: MPS })
   const daemon = await startDaemon(cwd, env, webhookPort)
   const ready = () => fetch(`http://127.0.0.1:${daemon.adminPort}/readyz`).then((r) => r.status, () => 0)
 
-  await eventually(() => Effect.runPromise(simulator!.sim.stats), (s) => s.accepted >= CONTACTS / 4, 60_000, "a quarter sent")
+  await eventually(() => Effect.runPromise(simulator.sim.stats), (s) => s.accepted >= CONTACTS / 4, 60_000, "a quarter sent")
   await Effect.runPromise(Scope.close(first.scope, Exit.void))
   server = undefined
   const stoppedAt = Date.now()
@@ -65,7 +51,7 @@ it("a 30 s PostgreSQL outage mid-campaign: the daemon reconnects and the campaig
   const second = await startServer(dataDir, port)
   server = second.scope
   await eventually(ready, (s) => s === 200, 30_000, "/readyz again after the database is back")
-  const done = await eventually(() => show(cwd, env, id), (c) => c.state === "finished" && allFinal(c.counts) && (c.counts?.["sent"] ?? 0) === 0,
+  const done = await eventually(() => shown(daemon, id), (c) => c.state === "finished" && allFinal(c.counts) && (c.counts?.["sent"] ?? 0) === 0,
     120_000, "campaign finished after the outage")
   expect((done.counts?.["delivered"] ?? 0) + (done.counts?.["read"] ?? 0)).toBe(CONTACTS)
   const stats = await Effect.runPromise(simulator.sim.stats)

@@ -2,15 +2,16 @@
 // the simulator as Meta in this process, a campaign seeded through the real CLI, and checks read from the
 // database and from the simulator's statistics.
 import { type ChildProcess, spawn } from "node:child_process"
-import { writeFile } from "node:fs/promises"
+import { rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Ports } from "@megaphone/core"
-import { Effect } from "effect"
-import { expect } from "vitest"
+import { Effect, Redacted } from "effect"
+import { afterAll, expect } from "vitest"
 import * as EmbeddedPostgres from "../../../adapters/src/storage/embedded/EmbeddedPostgres.ts"
 import type { SimulatorConfigInput } from "../../../adapters/src/transport/simulator/Config.ts"
+import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
 import { config, PHONE_ID, type Running, startSimulator, TOKEN, WABA_ID } from "../../../adapters/test/transport/simulator/support.ts"
-import { megaphone, withStorage } from "../cli/binary.ts"
+import { megaphone, scratchDirectory, withStorage } from "../cli/binary.ts"
 
 export { PHONE_ID, TOKEN, WABA_ID }
 
@@ -111,6 +112,46 @@ export const startMeta = (webhookPort: number, patch: Partial<SimulatorConfigInp
   })
 }
 
+/** What one end-to-end scenario runs on. */
+export interface Scenario {
+  readonly url: string
+  readonly webhookPort: number
+  readonly simulator: Running
+  /** The environment of the CLI and the daemons: the database, the account's token, the fast retries. */
+  readonly env: Record<string, string>
+}
+
+/**
+ * For a test file: a scratch directory and `scenario`, which starts Meta (the simulator, its number at `tier`
+ * and a rate far above what the account may use, with `faults`) on a fresh database (or `url`). After the
+ * file's tests every daemon is killed, every simulator stopped and the directory removed.
+ */
+export const e2eFile = async () => {
+  const cwd = await scratchDirectory()
+  const simulators: Array<Running> = []
+  afterAll(async () => {
+    killAll()
+    for (const simulator of simulators) await simulator.stop()
+    await rm(cwd, { recursive: true, force: true })
+  })
+  const scenario = async (options: {
+    readonly tier: string
+    readonly faults: NonNullable<SimulatorConfigInput["faults"]>
+    readonly url?: string
+  }): Promise<Scenario> => {
+    const url = options.url ?? Redacted.value(await freshDatabase("embedded"))
+    const webhookPort = await EmbeddedPostgres.freePort()
+    const simulator = await startMeta(webhookPort, {
+      accounts: [{ phoneNumberId: PHONE_ID, wabaId: WABA_ID, displayPhoneNumber: "+420 601 000 001", verifiedName: "Megaphone Shop",
+        messagingLimitTier: options.tier, throughputLevel: "HIGH", mps: 5_000 }],
+      faults: options.faults
+    })
+    simulators.push(simulator)
+    return { url, webhookPort, simulator, env: { MEGAPHONE_DATABASE_URL: url, SIM_TOKEN: TOKEN, ...FAST_RETRIES } }
+  }
+  return { cwd, scenario }
+}
+
 /** A recipient (wa_id) numbered n: Czech mobiles 420 601 2xx xxx. */
 export const recipient = (n: number): string => `420601${String(200_000 + n)}`
 
@@ -158,6 +199,16 @@ export const show = async (cwd: string, env: Record<string, string>, id: string)
     counts?: Record<string, number>
     pause_reason?: unknown
   }
+
+/**
+ * The same JSON through the daemon's admin API (`GET /api/campaigns/ID`): polling this costs the machine no
+ * process start, which would otherwise load the CPU the rate checks run on.
+ */
+export const shown = async (daemon: DaemonProcess, id: string): Promise<Awaited<ReturnType<typeof show>>> => {
+  const reply = await fetch(`http://127.0.0.1:${daemon.adminPort}/api/campaigns/${id}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+    .catch(() => undefined)
+  return reply?.ok === true ? await reply.json() as Awaited<ReturnType<typeof show>> : {}
+}
 
 const PENDING = ["initial", "in_progress", "retry_scheduled"]
 

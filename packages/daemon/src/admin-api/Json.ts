@@ -1,13 +1,12 @@
 /**
  * The JSON the admin API answers with: one Schema per shape (so the OpenAPI document and a derived client know
  * them) and the function that builds it from the storage records. Field names are snake_case like the CLI's
- * `--json` output (SPEC §7); the campaign shapes are the CLI's own (campaigns/Json.ts), a campaign plus the
- * operations its state allows.
+ * `--json` output (SPEC §7); the campaign, account and template shapes are the CLI's own (campaigns/Json.ts,
+ * accounts/Json.ts), a campaign plus the operations its state allows.
  */
-import { Campaign, Filter, type Ports, Template } from "@megaphone/core"
+import { Campaign, Filter, type Ports } from "@megaphone/core"
 import { Schema } from "effect"
 import * as Campaigns from "../campaigns/Json.ts"
-import { problemOf } from "../templates/TemplateSync.ts"
 
 export {
   AddContactsReport,
@@ -22,96 +21,15 @@ export {
   quota,
   RejectedRow
 } from "../campaigns/Json.ts"
+export { Account, account, TemplateRow, templateRow } from "../accounts/Json.ts"
 
 const NullableString = Schema.NullOr(Schema.String)
-const NullableDate = Schema.NullOr(Schema.Date)
-const { Limit } = Campaigns
 
 // ---------------------------------------------------------------------------------------------------------
-// Accounts
-
-/** An account; the access token is never part of it, only the name of the variable that holds it. */
-export const Account = Schema.Struct({
-  name: Schema.String,
-  phone_number_id: Schema.String,
-  waba_id: Schema.String,
-  portfolio_id: NullableString,
-  token_env: Schema.String,
-  graph_url: Schema.String,
-  graph_version: Schema.String,
-  display_phone_number: NullableString,
-  messaging_limit: Limit,
-  messaging_tier: NullableString,
-  quality_rating: NullableString,
-  throughput_mps: Schema.Number,
-  throughput_level: NullableString,
-  name_status: NullableString,
-  status: NullableString,
-  created_at: Schema.Date,
-  updated_at: Schema.Date
-}).annotate({ identifier: "Account" })
-
-/** The account as JSON (the same fields as `megaphone accounts show --json`). */
-export const account = (a: Ports.Storage.Account): typeof Account.Type => ({
-  name: a.name,
-  phone_number_id: a.phoneNumberId,
-  waba_id: a.wabaId,
-  portfolio_id: a.portfolioId,
-  token_env: a.tokenEnv,
-  graph_url: a.graphUrl,
-  graph_version: a.graphVersion,
-  display_phone_number: a.displayPhoneNumber,
-  messaging_limit: a.messagingLimit,
-  messaging_tier: a.messagingTier,
-  quality_rating: a.qualityRating,
-  throughput_mps: a.throughputMps,
-  throughput_level: a.throughputLevel,
-  name_status: a.nameStatus,
-  status: a.status,
-  created_at: a.createdAt,
-  updated_at: a.updatedAt
-})
+// Accounts and templates (the CLI's own shapes, accounts/Json.ts)
 
 /** One account's quota, for the list of every account's. */
 export const AccountQuota = Schema.Struct({ account: Schema.String, ...Campaigns.Quota.fields }).annotate({ identifier: "AccountQuota" })
-
-// ---------------------------------------------------------------------------------------------------------
-// Templates
-
-/** A synced template: what Meta said, its variables, and why it cannot be sent (when it cannot). */
-export const TemplateRow = Schema.Struct({
-  waba_id: Schema.String,
-  accounts: Schema.Array(Schema.String),
-  name: Schema.String,
-  language: Schema.String,
-  status: Schema.String,
-  category: Schema.String,
-  variables: Schema.Array(Schema.String),
-  usable: Schema.Boolean,
-  explanation: NullableString,
-  synced_at: Schema.Date,
-  deleted_at: NullableDate
-}).annotate({ identifier: "Template" })
-
-/** A stored template as JSON (the same fields as `megaphone templates list --json`). */
-export const templateRow = (stored: Ports.Storage.StoredTemplate, accounts: ReadonlyArray<Ports.Storage.Account>): typeof TemplateRow.Type => {
-  // A template Meta no longer lists is gone, whatever status it had when it was last listed.
-  const template = stored.deletedAt === null ? stored.template : { ...stored.template, status: "DELETED" }
-  const problem = problemOf(template)
-  return {
-    waba_id: stored.wabaId,
-    accounts: accounts.filter((a) => a.wabaId === stored.wabaId).map((a) => a.name),
-    name: template.name,
-    language: template.language,
-    status: template.status,
-    category: template.category,
-    variables: Template.variables(template).map((v) => v.key),
-    usable: problem === undefined,
-    explanation: problem?.explanation ?? null,
-    synced_at: stored.syncedAt,
-    deleted_at: stored.deletedAt
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Directory and filters

@@ -6,6 +6,7 @@ import { CloudApiTransport, Database } from "@megaphone/adapters"
 import { Ports } from "@megaphone/core"
 import { Effect, Option, Redacted } from "effect"
 import { CommandFailed } from "./Failure.ts"
+import type { Refusal } from "./Remote.ts"
 import { resolveDatabase } from "./Storage.ts"
 
 /** Any failure as a `CommandFailed` with its own message (one already for people stays as it is). */
@@ -26,16 +27,22 @@ export const withStorage = (databaseUrl: Option.Option<string>) =>
 export const withTransport = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, Ports.Transport.Transport>> =>
   Effect.provide(effect, CloudApiTransport.layer())
 
+/** That no account is named `name`, and how to see or add accounts. */
+export const noAccount = (name: string): string =>
+  `No account named "${name}". See \`megaphone accounts list\`, or add it with ` +
+  `\`megaphone accounts add ${name} --phone-number-id ID --waba-id ID\`.`
+
+/** The admin API's refusal in the words of the direct route: an unknown account as {@link noAccount}. */
+export const explainAccountRefusal = (refusal: Refusal): string =>
+  refusal._tag === "NotFound" && refusal.entity === "account" ? noAccount(refusal.key) : refusal.message
+
 /** The account named `name`, or a failure that says how to see or add accounts. */
 export const findAccount = (name: string): Effect.Effect<Ports.Storage.Account, CommandFailed | Ports.Storage.StorageError, Ports.Storage.Storage> =>
   Effect.gen(function*() {
     const storage = yield* Ports.Storage.Storage
     const found = yield* storage.getAccount(name)
     if (Option.isSome(found)) return found.value
-    return yield* new CommandFailed({
-      message: `No account named "${name}". See \`megaphone accounts list\`, or add it with ` +
-        `\`megaphone accounts add ${name} --phone-number-id ID --waba-id ID\`.`
-    })
+    return yield* new CommandFailed({ message: noAccount(name) })
   })
 
 /** The account's access token from the variable its `tokenEnv` names; the value never leaves the Redacted. */

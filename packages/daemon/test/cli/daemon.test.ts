@@ -10,6 +10,7 @@ import { afterAll, expect, it } from "vitest"
 import * as EmbeddedPostgres from "../../../adapters/src/storage/embedded/EmbeddedPostgres.ts"
 import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
 import { config, PHONE_ID, PHONE_ID_2, type Running, startSimulator, TOKEN, WABA_ID } from "../../../adapters/test/transport/simulator/support.ts"
+import { eventually } from "../e2e/support.ts"
 import { megaphone, scratchDirectory } from "./binary.ts"
 
 const APP_SECRET = "daemon-test-app-secret"
@@ -25,19 +26,6 @@ afterAll(async () => {
   await simulator?.stop()
   await rm(cwd, { recursive: true, force: true })
 })
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** Polls `read` until `done` holds, for at most `ms`. */
-const eventually = async <A>(read: () => Promise<A>, done: (a: A) => boolean, ms: number, what: string): Promise<A> => {
-  const until = Date.now() + ms
-  for (;;) {
-    const value = await read()
-    if (done(value)) return value
-    if (Date.now() > until) throw new Error(`${what} not reached within ${ms} ms; last: ${JSON.stringify(value)}`)
-    await sleep(250)
-  }
-}
 
 it("sends a campaign to the simulator, applies its webhooks, answers health checks and stops on SIGTERM with exit 0", async () => {
   const url = Redacted.value(await freshDatabase("embedded"))

@@ -4,14 +4,20 @@
  *
  * Adding a name that exists fails (exit 1) unless `--replace` is given: a typo must not silently rewire the
  * campaigns of another account. The access token is never stored or printed — only the variable's name.
+ *
+ * `list` and `show` also work through a daemon's admin API (cli/Remote.ts), printing the same; `add` and
+ * `refresh` work only directly on the database.
  */
 import { Ports, Quota } from "@megaphone/core"
 import { Clock, Console, Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { account as accountJson } from "../../accounts/Json.ts"
+import { quota as quotaJson } from "../../campaigns/Json.ts"
 import { senderCredentials } from "../../templates/TemplateSync.ts"
 import { CommandFailed } from "../Failure.ts"
 import { cell, json, printJson, table } from "../Output.ts"
-import { accessToken, findAccount, transportFailure, withStorage, withTransport } from "../Session.ts"
+import { adminUrl, directOnly, target, throughApi } from "../Remote.ts"
+import { accessToken, explainAccountRefusal, findAccount, transportFailure, withStorage, withTransport } from "../Session.ts"
 import { databaseUrl } from "../Storage.ts"
 
 type Account = Ports.Storage.Account
@@ -22,27 +28,6 @@ export const ACCOUNT_DEFAULTS = {
   graphUrl: "https://graph.facebook.com",
   graphVersion: "v23.0"
 } as const
-
-/** An account as the JSON output spells it (snake_case, like the rest of SPEC §7's JSON). */
-export const accountJson = (a: Account) => ({
-  name: a.name,
-  phone_number_id: a.phoneNumberId,
-  waba_id: a.wabaId,
-  portfolio_id: a.portfolioId,
-  token_env: a.tokenEnv,
-  graph_url: a.graphUrl,
-  graph_version: a.graphVersion,
-  display_phone_number: a.displayPhoneNumber,
-  messaging_limit: a.messagingLimit,
-  messaging_tier: a.messagingTier,
-  quality_rating: a.qualityRating,
-  throughput_mps: a.throughputMps,
-  throughput_level: a.throughputLevel,
-  name_status: a.nameStatus,
-  status: a.status,
-  created_at: a.createdAt,
-  updated_at: a.updatedAt
-})
 
 const limitText = (limit: Quota.MessagingLimit): string =>
   limit === "unlimited" ? "unlimited" : `${limit.toLocaleString("en-US")} / 24 h`
@@ -125,6 +110,7 @@ const add = Command.make(
   },
   (input) =>
     Effect.gen(function*() {
+      yield* directOnly("accounts add", input.databaseUrl)
       const checked = validateSettings({
         name: input.name,
         phoneNumberId: input.phoneNumberId.trim(),
@@ -166,60 +152,64 @@ const add = Command.make(
 // ---------------------------------------------------------------------------------------------------------
 // accounts list / show
 
-const list = Command.make("list", { databaseUrl, json }, ({ databaseUrl, json: asJson }) =>
+const list = Command.make("list", { databaseUrl, adminUrl, json }, (input) =>
   Effect.gen(function*() {
-    const accounts = yield* Effect.gen(function*() {
-      return yield* (yield* Ports.Storage.Storage).listAccounts()
-    }).pipe(withStorage(databaseUrl))
-    if (asJson) return yield* printJson({ accounts: accounts.map(accountJson) })
+    const on = yield* target(["megaphone", "accounts", "list"], input)
+    const accounts = on._tag === "Direct"
+      ? yield* Effect.gen(function*() {
+        return (yield* (yield* Ports.Storage.Storage).listAccounts()).map(accountJson)
+      }).pipe(withStorage(on.databaseUrl))
+      : yield* throughApi(on, (client) => Effect.map(client.accounts.list(), (r) => r.accounts))
+    if (input.json) return yield* printJson({ accounts })
     if (accounts.length === 0) {
       return yield* Console.log("No accounts yet. Add one: megaphone accounts add NAME --phone-number-id ID --waba-id ID")
     }
     yield* Console.log(table(
       ["NAME", "PHONE NUMBER ID", "WABA", "NUMBER", "TIER", "LIMIT", "QUALITY", "MPS", "STATUS"],
       accounts.map((a) => [
-        a.name, a.phoneNumberId, a.wabaId, cell(a.displayPhoneNumber), cell(a.messagingTier), limitText(a.messagingLimit),
-        cell(a.qualityRating), String(a.throughputMps), cell(a.status)
+        a.name, a.phone_number_id, a.waba_id, cell(a.display_phone_number), cell(a.messaging_tier), limitText(a.messaging_limit),
+        cell(a.quality_rating), String(a.throughput_mps), cell(a.status)
       ])
     ))
   })).pipe(Command.withDescription("List the accounts."))
 
 const show = Command.make(
   "show",
-  { name: Argument.String("NAME"), databaseUrl, json },
-  ({ name, databaseUrl, json: asJson }) =>
+  { name: Argument.String("NAME"), databaseUrl, adminUrl, json },
+  (input) =>
     Effect.gen(function*() {
-      const { account, quota } = yield* Effect.gen(function*() {
-        const account = yield* findAccount(name)
-        const now = new Date(yield* Clock.currentTimeMillis)
-        const quota = yield* (yield* Ports.Storage.Storage).quotaUsage(account, now)
-        return { account, quota }
-      }).pipe(withStorage(databaseUrl))
-      const quotaJson = {
-        quota_key: quota.quotaKey,
-        used: quota.used,
-        limit: quota.limit,
-        remaining: quota.remaining,
-        next_free_at: quota.nextFreeAt ?? null
-      }
-      if (asJson) return yield* printJson({ account: accountJson(account), quota: quotaJson })
-      const a = account
+      const { name } = input
+      const on = yield* target(["megaphone", "accounts", "show"], input)
+      const shown = on._tag === "Direct"
+        ? yield* Effect.gen(function*() {
+          const account = yield* findAccount(name)
+          const now = new Date(yield* Clock.currentTimeMillis)
+          const quota = yield* (yield* Ports.Storage.Storage).quotaUsage(account, now)
+          return { account: accountJson(account), quota: quotaJson(quota) }
+        }).pipe(withStorage(on.databaseUrl))
+        : yield* throughApi(on, (client) =>
+          Effect.all({
+            account: client.accounts.show({ params: { name } }),
+            quota: client.accounts.quota({ params: { name } })
+          }), explainAccountRefusal)
+      if (input.json) return yield* printJson(shown)
+      const { account: a, quota } = shown
       yield* Console.log(table(["FIELD", "VALUE"], [
         ["name", a.name],
-        ["phone-number id", a.phoneNumberId],
-        ["WABA", a.wabaId],
-        ["portfolio", cell(a.portfolioId)],
-        ["number", cell(a.displayPhoneNumber)],
-        ["token from", a.tokenEnv],
-        ["Graph API", `${a.graphUrl} ${a.graphVersion}`],
-        ["messaging tier", cell(a.messagingTier)],
-        ["messaging limit", limitText(a.messagingLimit)],
-        ["used (rolling 24 h)", `${quota.used} (${quota.quotaKey})`],
-        ["quality", cell(a.qualityRating)],
-        ["throughput", `${a.throughputMps} mps${a.throughputLevel === null ? "" : ` (${a.throughputLevel})`}`],
-        ["name status", cell(a.nameStatus)],
+        ["phone-number id", a.phone_number_id],
+        ["WABA", a.waba_id],
+        ["portfolio", cell(a.portfolio_id)],
+        ["number", cell(a.display_phone_number)],
+        ["token from", a.token_env],
+        ["Graph API", `${a.graph_url} ${a.graph_version}`],
+        ["messaging tier", cell(a.messaging_tier)],
+        ["messaging limit", limitText(a.messaging_limit)],
+        ["used (rolling 24 h)", `${quota.used} (${quota.quota_key})`],
+        ["quality", cell(a.quality_rating)],
+        ["throughput", `${a.throughput_mps} mps${a.throughput_level === null ? "" : ` (${a.throughput_level})`}`],
+        ["name status", cell(a.name_status)],
         ["status", cell(a.status)],
-        ["updated", a.updatedAt.toISOString()]
+        ["updated", a.updated_at.toISOString()]
       ]))
     })
 ).pipe(Command.withDescription("Show one account, with its use of the rolling 24-hour messaging limit."))
@@ -271,6 +261,7 @@ const refresh = Command.make(
   { name: Argument.String("NAME"), databaseUrl, json },
   ({ name, databaseUrl, json: asJson }) =>
     Effect.gen(function*() {
+      yield* directOnly("accounts refresh", databaseUrl)
       const { account, warnings } = yield* Effect.gen(function*() {
         const storage = yield* Ports.Storage.Storage
         const transport = yield* Ports.Transport.Transport

@@ -1,16 +1,19 @@
 /**
  * `megaphone campaigns …` (SPEC §3, §4, §7; the seed's "+ Vytvořit kampaň"): create a campaign on an account's
  * synced template, hand out the blank CSV of its variables, add contacts from a CSV or from the directory, move
- * it through its lifecycle, and show it with its contacts — all directly on the database.
+ * it through its lifecycle, and show it with its contacts — directly on the database, or through a running
+ * daemon's admin API (cli/Remote.ts).
  *
  * The operations themselves are campaigns/Operations.ts, which the admin API shares; this file reads the flags
- * and files, says the operations' refusals in CLI terms (the command that fixes them), and prints.
+ * and files, says the operations' refusals in CLI terms (the command that fixes them), and prints. Both routes
+ * produce the JSON shapes of campaigns/Json.ts, and everything printed is made from those, so the output is
+ * the same whichever route the data took.
  */
 import { readFile, writeFile } from "node:fs/promises"
 import { Campaign, ContactState, Ports, type Template } from "@megaphone/core"
 import { Console, Effect, Option, Result } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
-import { type CampaignError, mapCampaignErrors } from "../../campaigns/Errors.ts"
+import { type CampaignError, CampaignNotFound, mapCampaignErrors } from "../../campaigns/Errors.ts"
 import * as Json from "../../campaigns/Json.ts"
 import * as Operations from "../../campaigns/Operations.ts"
 import { forEachPage } from "../../campaigns/Paging.ts"
@@ -18,11 +21,13 @@ import * as Rows from "../../campaigns/Rows.ts"
 import { csvLine } from "../Csv.ts"
 import { CommandFailed } from "../Failure.ts"
 import { cell, json, printJson, table } from "../Output.ts"
-import { withStorage } from "../Session.ts"
+import { adminUrl, type Client, type Refusal, type Target, target, throughApi } from "../Remote.ts"
+import { noAccount, withStorage } from "../Session.ts"
 import { databaseUrl } from "../Storage.ts"
 
 type Storage = Ports.Storage.StorageShape
 type Counts = Campaign.ContactCounts
+type CampaignJson = typeof Json.CampaignJson.Type
 
 const campaignId = Argument.String("ID").pipe(Argument.withDescription("the campaign id (see `megaphone campaigns list`)"))
 
@@ -32,11 +37,6 @@ const usage = (command: string, message: string) =>
 
 // ---------------------------------------------------------------------------------------------------------
 // The operations' refusals in CLI terms
-
-/** A missing account, in the words of `findAccount` (cli/Session.ts) that the other commands use. */
-const noAccount = (name: string) =>
-  `No account named "${name}". See \`megaphone accounts list\`, or add it with ` +
-  `\`megaphone accounts add ${name} --phone-number-id ID --waba-id ID\`.`
 
 /** What went wrong and the command that fixes it; `file` names the CSV file for CSV refusals. */
 const explain = (error: CampaignError, file: string): string => {
@@ -96,6 +96,79 @@ const onStorage = <A, E extends { readonly message: string }, R>(
     withStorage(databaseUrl)
   )
 
+/**
+ * The admin API's refusals in CLI terms: the same refusal as {@link explain} says it, recognised by the API's
+ * wording (campaigns' errors travel as `{ _tag, message }`), with the API's hints (an endpoint, a JSON field)
+ * replaced by the command or flag that fixes it. A message not recognised stays as the API wrote it.
+ */
+const explainApi = (file: string) => (refusal: Refusal): string => {
+  if (refusal._tag === "NotFound" && refusal.entity === "campaign") return explain(new CampaignNotFound({ id: refusal.key }), file)
+  if (refusal._tag === "InvalidFilter") return refusal.message.replace(/^where: /, "--where: ")
+  const m = refusal.message
+  const rewrites: ReadonlyArray<readonly [RegExp, (...groups: Array<string>) => string]> = [
+    [/^No account named "(.*)"\. See GET \/api\/accounts, or add it with `megaphone accounts add`\.$/s, (name) => noAccount(name)],
+    [/^Campaign \S+ sends from account "(.*)", which no longer exists\. Add it again with .*$/s, (name) => noAccount(name)],
+    [/^(Template \S+ has no \S+ translation)\. Available: (.*)\. Choose one of them with "language"\.$/s,
+      (head, available) => `${head} (any more). Available: ${available}. Choose one of them with --language.`],
+    [/^(.*) Choose one with "language"\.$/s, (head) => `${head} Choose one with --language.`],
+    [/^(.*) See GET \/api\/templates\?account=(.*), or run (`megaphone templates sync --account .*`\.)$/s,
+      (head, account, sync) => `${head} See \`megaphone templates list --account ${account}\`, or run ${sync}`],
+    [/^The uploaded CSV is empty\. It needs a header row \((.*)\); GET \/api\/campaigns\/.*\/template-csv gives it\.$/s,
+      (header) => `${file} is empty. It needs a header row (${header}); \`megaphone campaigns template-csv ID\` writes one.`],
+    [/^The uploaded CSV: (.*)$/s, (problem) => `${file}: ${problem}`],
+    [/^filter: no filter named "(.*)"\. See GET \/api\/filters, or give an expression in "where"\.$/s,
+      (name) => `No filter named "${name}". See \`megaphone filters list\`, or use --where EXPR.`],
+    [/^(.*) Fix the column names and try again\.$/s, (head) => head],
+    [/^Campaign (\S+) changed while this request ran \((.*)\)\. See GET \/api\/campaigns\/\S+ and try again\.$/s,
+      (id, detail) => `Campaign ${id} changed while this command ran (${detail}). See \`megaphone campaigns show ${id}\` and try again.`]
+  ]
+  for (const [pattern, rewrite] of rewrites) {
+    const match = pattern.exec(m)
+    if (match !== null) return rewrite(...match.slice(1).map((g) => g ?? ""))
+  }
+  return m
+}
+
+/**
+ * Run a command's read or operation on its target: `direct` on the database, `remote` through the admin API;
+ * either way refusals are said in CLI terms. `file` is the CSV file the operation reads, if any.
+ */
+const onTarget = <A, E extends { readonly message: string }, R, E2, R2>(
+  on: Target,
+  direct: (storage: Storage) => Effect.Effect<A, E, R>,
+  remote: (client: Client) => Effect.Effect<A, E2, R2>,
+  file = "The CSV"
+) =>
+  on._tag === "Direct"
+    ? onStorage(on.databaseUrl, direct, file)
+    : throughApi(on, remote, explainApi(file))
+
+const path = (command: string) => ["megaphone", "campaigns", command]
+
+/** A campaign as the CLI prints it: the API's answer without the operations its state allows (those are in `show`'s text). */
+const withoutOperations = <C extends { readonly allowed_operations: unknown }>(campaign: C): Omit<C, "allowed_operations"> => {
+  const { allowed_operations: _operations, ...rest } = campaign
+  return rest
+}
+
+/** The campaign's lifecycle back from its JSON, for `Campaign.describe`. */
+const lifecycle = (c: CampaignJson): Campaign.CampaignLifecycle => {
+  const reason = c.pause_reason
+  return {
+    state: c.state,
+    pauseReason: reason === null
+      ? null
+      : reason.by === "operator"
+      ? { _tag: "Operator" }
+      // The kind travels as text; `describe` reads only the explanation.
+      : { _tag: "System", kind: reason.kind as Campaign.SystemPauseKind, explanation: reason.explanation, ...(reason.code === null ? {} : { code: reason.code }) },
+    createdAt: c.created_at,
+    startedAt: c.started_at,
+    pausedAt: c.paused_at,
+    endedAt: c.ended_at
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // campaigns create
 
@@ -108,27 +181,38 @@ const create = Command.make(
     language: Flag.String("language").pipe(Flag.withDescription("the template's language, when it has several"), Flag.optional),
     note: Flag.String("note").pipe(Flag.withDescription("a note for people"), Flag.optional),
     databaseUrl,
+    adminUrl,
     json
   },
   (input) =>
     Effect.gen(function*() {
       // Checked before the database is opened: a blank name is a usage mistake.
       if (Result.isFailure(Operations.campaignName(input.name))) return yield* usage("create", "--name must not be empty.")
-      const created = yield* onStorage(input.databaseUrl, (storage) =>
-        Operations.create(storage, {
-          name: input.name,
-          account: input.account,
-          template: input.template,
-          language: Option.getOrUndefined(input.language),
-          note: Option.getOrUndefined(input.note)
-        }))
-      if (input.json) return yield* printJson(Json.campaign(created.campaign, created.counts))
+      const on = yield* target(path("create"), input)
+      const request = {
+        name: input.name,
+        account: input.account,
+        template: input.template,
+        ...Option.match(input.language, { onNone: () => ({}), onSome: (language) => ({ language }) }),
+        ...Option.match(input.note, { onNone: () => ({}), onSome: (note) => ({ note }) })
+      }
+      const created = yield* onTarget(
+        on,
+        (storage) =>
+          Effect.map(Operations.create(storage, {
+            ...request,
+            language: Option.getOrUndefined(input.language),
+            note: Option.getOrUndefined(input.note)
+          }), ({ campaign, counts }) => Json.campaign(campaign, counts)),
+        (client) => Effect.map(client.campaigns.create({ payload: request }), withoutOperations)
+      )
+      if (input.json) return yield* printJson(created)
       // Only the id on stdout, so `ID=$(megaphone campaigns create …)` works; the guidance goes to stderr.
-      yield* Console.log(created.campaign.id)
-      yield* Console.error(`Created campaign ${created.campaign.id} "${created.campaign.name}" (draft): ${created.campaign.templateName} ` +
-        `(${created.campaign.language}) from ${created.campaign.accountName}.`)
-      yield* Console.error(`Next: megaphone campaigns template-csv ${created.campaign.id} -o contacts.csv, then ` +
-        `megaphone campaigns add-contacts ${created.campaign.id} --csv contacts.csv`)
+      yield* Console.log(created.id)
+      yield* Console.error(`Created campaign ${created.id} "${created.name}" (draft): ${created.template} ` +
+        `(${created.language}) from ${created.account}.`)
+      yield* Console.error(`Next: megaphone campaigns template-csv ${created.id} -o contacts.csv, then ` +
+        `megaphone campaigns add-contacts ${created.id} --csv contacts.csv`)
     })
 ).pipe(Command.withDescription("Create a draft campaign sending a synced template from an account."))
 
@@ -141,11 +225,17 @@ const templateCsv = Command.make(
     id: campaignId,
     output: Flag.String("output").pipe(Flag.withAlias("o"), Flag.withDescription("write the CSV to this file"), Flag.optional),
     databaseUrl,
+    adminUrl,
     json
   },
-  ({ id, output, databaseUrl, json: asJson }) =>
+  (input) =>
     Effect.gen(function*() {
-      const { campaign, blank } = yield* onStorage(databaseUrl, (storage) => Operations.blankCsv(storage, id))
+      const { id, output, json: asJson } = input
+      const blank = yield* onTarget(
+        yield* target(path("template-csv"), input),
+        (storage) => Effect.map(Operations.blankCsv(storage, id), ({ campaign, blank }) => Json.blankCsv(campaign, blank)),
+        (client) => client.campaigns.templateCsv({ params: { id } })
+      )
       if (Option.isSome(output)) {
         const path = output.value
         yield* Effect.tryPromise({
@@ -153,19 +243,24 @@ const templateCsv = Command.make(
           catch: (error) => new CommandFailed({ message: `Cannot write ${path}: ${String(error)}. Choose another -o path.` })
         })
       }
-      if (asJson) {
-        return yield* printJson({ ...Json.blankCsv(campaign, blank), file: Option.getOrNull(output) })
-      }
+      if (asJson) return yield* printJson({ ...blank, file: Option.getOrNull(output) })
       if (Option.isNone(output)) yield* Console.log(blank.csv.trimEnd())
-      else yield* Console.log(`Wrote the blank CSV of campaign ${campaign.id} to ${output.value}.`)
+      else yield* Console.log(`Wrote the blank CSV of campaign ${blank.campaign} to ${output.value}.`)
       // The column docs go to stderr so stdout stays a CSV when redirected.
       yield* Console.error(`Columns (in this order; the names do not matter, the order does):`)
-      for (const doc of blank.docs) yield* Console.error(`  ${doc}`)
+      for (const doc of blank.columns) yield* Console.error(`  ${doc}`)
     })
 ).pipe(Command.withDescription("The blank CSV for the campaign's template: phone, then one column per variable (docs on stderr)."))
 
 // ---------------------------------------------------------------------------------------------------------
 // campaigns add-contacts
+
+/** The bytes of the CSV file `path`, or a failure naming the flag that gave it. */
+const readCsvFile = (path: string) =>
+  Effect.tryPromise({
+    try: () => readFile(path),
+    catch: (error) => new CommandFailed({ message: `Cannot read ${path}: ${String(error)}. Check the path given to --csv.` })
+  })
 
 /** The contacts of the CSV file `path` for the campaign's template (SPEC §4 B). */
 const fromCsvFile = (
@@ -173,11 +268,7 @@ const fromCsvFile = (
   defaults: Readonly<Record<string, string>>,
   campaign: Ports.Storage.CampaignRecord,
   template: Template.Template
-) =>
-  Effect.tryPromise({
-    try: () => readFile(path),
-    catch: (error) => new CommandFailed({ message: `Cannot read ${path}: ${String(error)}. Check the path given to --csv.` })
-  }).pipe(Effect.flatMap((bytes) => Effect.fromResult(Rows.fromCsv(campaign.id, template, bytes, defaults))))
+) => readCsvFile(path).pipe(Effect.flatMap((bytes) => Effect.fromResult(Rows.fromCsv(campaign.id, template, bytes, defaults))))
 
 const addContacts = Command.make(
   "add-contacts",
@@ -190,6 +281,7 @@ const addContacts = Command.make(
     vars: Flag.KeyValuePair("var").pipe(Flag.withDescription("VARIABLE=COLUMN: the directory column filling a variable"), Flag.optional),
     defaults: Flag.KeyValuePair("default").pipe(Flag.withDescription("VARIABLE=VALUE: used when the contact's value is empty"), Flag.optional),
     databaseUrl,
+    adminUrl,
     json
   },
   (input) =>
@@ -205,29 +297,53 @@ const addContacts = Command.make(
         return yield* usage("add-contacts", "--phone-column COLUMN is required with --filter or --where.")
       }
       const defaults = Option.getOrElse(input.defaults, () => ({}))
-      const report = yield* onStorage(input.databaseUrl, (storage) => {
-        // Called once the campaign is known to take contacts: a stopped campaign does not even read the file.
-        const collect = (
-          campaign: Ports.Storage.CampaignRecord,
-          template: Template.Template
-        ): Effect.Effect<Rows.Candidates, CommandFailed | CampaignError | Ports.Storage.StorageError> =>
+      const directory = {
+        filter: Option.getOrUndefined(input.filter),
+        where: Option.getOrUndefined(input.where),
+        phoneColumn: Option.getOrElse(input.phoneColumn, () => ""),
+        vars: Option.getOrElse(input.vars, () => ({})),
+        defaults
+      }
+      const report = yield* onTarget(
+        yield* target(path("add-contacts"), input),
+        (storage) => {
+          // Called once the campaign is known to take contacts: a stopped campaign does not even read the file.
+          const collect = (
+            campaign: Ports.Storage.CampaignRecord,
+            template: Template.Template
+          ): Effect.Effect<Rows.Candidates, CommandFailed | CampaignError | Ports.Storage.StorageError> =>
+            Option.isSome(input.csv)
+              ? fromCsvFile(input.csv.value, defaults, campaign, template)
+              : Rows.fromDirectory(storage, template, directory)
+          return Effect.map(Operations.addContacts(storage, input.id, collect), Json.addContactsReport)
+        },
+        // Either request's errors end in `throughApi`'s mapping; `unknown` lets the two branches be one type.
+        (client): Effect.Effect<typeof Json.AddContactsReport.Type, unknown> =>
           Option.isSome(input.csv)
-            ? fromCsvFile(input.csv.value, defaults, campaign, template)
-            : Rows.fromDirectory(storage, template, {
-              filter: Option.getOrUndefined(input.filter),
-              where: Option.getOrUndefined(input.where),
-              phoneColumn: Option.getOrElse(input.phoneColumn, () => ""),
-              vars: Option.getOrElse(input.vars, () => ({})),
-              defaults
-            })
-        return Operations.addContacts(storage, input.id, collect)
-      }, Option.getOrUndefined(input.csv))
-      if (input.json) return yield* printJson(Json.addContactsReport(report))
+            ? Effect.flatMap(readCsvFile(input.csv.value), (bytes) =>
+              client.campaigns.addFromCsv({
+                params: { id: input.id },
+                query: { default: Object.entries(defaults).map(([variable, value]) => `${variable}=${value}`) },
+                payload: bytes
+              }))
+            : client.campaigns.addFromDirectory({
+              params: { id: input.id },
+              payload: {
+                ...(directory.filter === undefined ? {} : { filter: directory.filter }),
+                ...(directory.where === undefined ? {} : { where: directory.where }),
+                phone_column: directory.phoneColumn,
+                vars: directory.vars,
+                defaults
+              }
+            }),
+        Option.getOrUndefined(input.csv)
+      )
+      if (input.json) return yield* printJson(report)
       const sendable = report.added - report.invalid - report.suppressed
       yield* Console.log(`Added ${report.added} contact(s) to campaign ${report.campaign}: ${sendable} to send, ` +
         `${report.invalid} invalid record(s), ${report.suppressed} suppressed (opted out).`)
-      if (report.alreadyInCampaign.length > 0) {
-        yield* Console.log(`${report.alreadyInCampaign.length} already in the campaign (kept once): ${report.alreadyInCampaign.join(", ")}`)
+      if (report.already_in_campaign.length > 0) {
+        yield* Console.log(`${report.already_in_campaign.length} already in the campaign (kept once): ${report.already_in_campaign.join(", ")}`)
       }
       if (report.rejected.length > 0) {
         yield* Console.log(`${report.rejected.length} row(s) not added — fix them and add the file again (rows already added are skipped):`)
@@ -241,12 +357,21 @@ const addContacts = Command.make(
 // campaigns start | pause | resume | stop
 
 const lifecycleCommand = (name: Operations.Operation, description: string) =>
-  Command.make(name, { id: campaignId, databaseUrl, json }, ({ id, databaseUrl, json: asJson }) =>
+  Command.make(name, { id: campaignId, databaseUrl, adminUrl, json }, (input) =>
     Effect.gen(function*() {
-      const { campaign, counts, cancelled } = yield* onStorage(databaseUrl, (storage) => Operations.operate(storage, id, name, "CLI"))
-      const shown = Json.campaign(campaign, counts)
-      if (asJson) return yield* printJson(name === "stop" ? { ...shown, cancelled } : shown)
-      yield* Console.log(`Campaign ${campaign.id} "${campaign.name}": ${Campaign.describe(campaign.lifecycle)}` +
+      const { id, json: asJson } = input
+      const changed = yield* onTarget(
+        yield* target(path(name), input),
+        (storage) =>
+          Effect.map(Operations.operate(storage, id, name, "CLI"), ({ campaign, counts, cancelled }) => ({
+            ...Json.campaign(campaign, counts),
+            cancelled
+          })),
+        (client) => Effect.map(client.campaigns[name]({ params: { id } }), withoutOperations)
+      )
+      const { cancelled, ...shown } = changed
+      if (asJson) return yield* printJson(name === "stop" ? changed : shown)
+      yield* Console.log(`Campaign ${shown.id} "${shown.name}": ${Campaign.describe(lifecycle(shown))}` +
         `${name === "stop" ? `; ${cancelled} contact(s) not yet sent were cancelled` : ""}.`)
     })).pipe(Command.withDescription(description))
 
@@ -266,45 +391,77 @@ const progressCells = (counts: Counts): ReadonlyArray<string> => [
   String(counts.cancelled)
 ]
 
-const list = Command.make("list", { databaseUrl, json }, ({ databaseUrl, json: asJson }) =>
+const list = Command.make("list", { databaseUrl, adminUrl, json }, (input) =>
   Effect.gen(function*() {
-    const rows = yield* onStorage(databaseUrl, Operations.list)
-    if (asJson) return yield* printJson({ campaigns: rows.map(({ campaign, counts }) => Json.campaign(campaign, counts)) })
+    const rows = yield* onTarget(
+      yield* target(path("list"), input),
+      (storage) => Effect.map(Operations.list(storage), (all) => all.map(({ campaign, counts }) => Json.campaign(campaign, counts))),
+      (client) => Effect.map(client.campaigns.list(), ({ campaigns }) => campaigns.map(withoutOperations))
+    )
+    if (input.json) return yield* printJson({ campaigns: rows })
     if (rows.length === 0) {
       return yield* Console.log("No campaigns yet. Create one: megaphone campaigns create --name NAME --account ACCOUNT --template TEMPLATE")
     }
     yield* Console.log(table(
       ["ID", "NAME", "STATE", "ACCOUNT", "TEMPLATE", "LANGUAGE", "TOTAL", "WAITING", "SENT", "FAILED", "CANCELLED"],
-      rows.map(({ campaign: c, counts }) => [c.id, c.name, c.lifecycle.state, c.accountName, c.templateName, c.language, ...progressCells(counts)])
+      rows.map((c) => [c.id, c.name, c.state, c.account, c.template, c.language, ...progressCells(c.counts)])
     ))
   })).pipe(Command.withDescription("List the campaigns with their progress (sent = sent, delivered or read)."))
 
-const show = Command.make("show", { id: campaignId, databaseUrl, json }, ({ id, databaseUrl, json: asJson }) =>
+const show = Command.make("show", { id: campaignId, databaseUrl, adminUrl, json }, (input) =>
   Effect.gen(function*() {
-    const { campaign, counts, quota } = yield* onStorage(databaseUrl, (storage) => Operations.show(storage, id))
-    if (asJson) return yield* printJson({ ...Json.campaign(campaign, counts), quota: quota === undefined ? null : Json.quota(quota) })
-    const c = campaign
+    const { id } = input
+    const shown = yield* onTarget(
+      yield* target(path("show"), input),
+      (storage) =>
+        Effect.map(Operations.show(storage, id), ({ campaign, counts, quota }) => ({
+          ...Json.campaign(campaign, counts),
+          quota: quota === undefined ? null : Json.quota(quota)
+        })),
+      (client) => Effect.map(client.campaigns.show({ params: { id } }), withoutOperations)
+    )
+    if (input.json) return yield* printJson(shown)
+    const { quota, ...c } = shown
     yield* Console.log(table(["FIELD", "VALUE"], [
       ["id", c.id],
       ["name", c.name],
-      ["state", Campaign.describe(c.lifecycle)],
-      ["account", c.accountName],
-      ["template", `${c.templateName} (${c.language})`],
+      ["state", Campaign.describe(lifecycle(c))],
+      ["account", c.account],
+      ["template", `${c.template} (${c.language})`],
       ["note", cell(c.note)],
-      ["created", c.lifecycle.createdAt.toISOString()],
-      ["started", cell(c.lifecycle.startedAt?.toISOString())],
-      ["ended", cell(c.lifecycle.endedAt?.toISOString())],
-      ["quota used (24 h)", quota === undefined ? "-" : `${quota.used} of ${quota.limit} (${quota.quotaKey})`],
-      ...ContactState.states.map((s) => [`${ContactState.labels[s].en} (${s})`, String(counts[s])]),
-      ["total", String(Campaign.totalContacts(counts))]
+      ["created", c.created_at.toISOString()],
+      ["started", cell(c.started_at?.toISOString())],
+      ["ended", cell(c.ended_at?.toISOString())],
+      ["quota used (24 h)", quota === null ? "-" : `${quota.used} of ${quota.limit} (${quota.quota_key})`],
+      ...ContactState.states.map((s) => [`${ContactState.labels[s].en} (${s})`, String(c.counts[s])]),
+      ["total", String(c.total)]
     ]))
-    yield* Console.log(`\nAllowed now: ${Campaign.allowedOperations[c.lifecycle.state].join(", ") || "nothing (the campaign has ended)"}.`)
+    yield* Console.log(`\nAllowed now: ${Campaign.allowedOperations[c.state].join(", ") || "nothing (the campaign has ended)"}.`)
   })).pipe(Command.withDescription("Show a campaign: state (and why it paused), contacts per state, the account's quota use."))
 
 // ---------------------------------------------------------------------------------------------------------
 // campaigns contacts
 
 const iso = (d: Date | null | undefined): string => (d === null || d === undefined ? "" : d.toISOString())
+
+/** Rows per request when paging through the admin API (its largest page). */
+const API_PAGE = 1000
+
+/** Every contact of the campaign (in `state`, if given) through the admin API, page after page. */
+const contactsThroughApi = (client: Client, id: string, state: ContactState.ContactStateId | undefined) =>
+  Effect.gen(function*() {
+    const all: Array<typeof Json.CampaignContact.Type> = []
+    let afterId: string | null | undefined
+    do {
+      const page = yield* client.campaigns.contacts({
+        params: { id },
+        query: { limit: API_PAGE, ...(state === undefined ? {} : { state }), ...(afterId == null ? {} : { after_id: afterId }) }
+      })
+      all.push(...page.contacts)
+      afterId = page.next_after_id
+    } while (afterId !== null)
+    return all
+  })
 
 const contacts = Command.make(
   "contacts",
@@ -313,40 +470,44 @@ const contacts = Command.make(
     state: Flag.Literals("state", ContactState.states).pipe(Flag.withDescription("only contacts in this state"), Flag.optional),
     csv: Flag.Boolean("csv").pipe(Flag.withDescription("print CSV"), Flag.withDefault(false)),
     databaseUrl,
+    adminUrl,
     json
   },
-  ({ id, state, csv, databaseUrl, json: asJson }) =>
+  (input) =>
     Effect.gen(function*() {
+      const { id, state, csv, json: asJson } = input
       if (csv && asJson) return yield* usage("contacts", "Give --csv or --json, not both.")
-      const rows = yield* onStorage(databaseUrl, (storage) =>
-        Effect.gen(function*() {
-          yield* Operations.findCampaign(storage, id)
-          const all: Array<Ports.Storage.CampaignContact> = []
-          yield* forEachPage((page) => storage.listCampaignContacts(id, Option.getOrUndefined(state), page), (page) => {
-            all.push(...page)
-          })
-          return all
-        }))
-      if (asJson) return yield* printJson({ campaign: id, contacts: rows.map(Json.campaignContact) })
+      const rows = yield* onTarget(
+        yield* target(path("contacts"), input),
+        (storage) =>
+          Effect.gen(function*() {
+            yield* Operations.findCampaign(storage, id)
+            const all: Array<typeof Json.CampaignContact.Type> = []
+            yield* forEachPage((page) => storage.listCampaignContacts(id, Option.getOrUndefined(state), page), (page) => {
+              all.push(...page.map(Json.campaignContact))
+            })
+            return all
+          }),
+        (client) => contactsThroughApi(client, id, Option.getOrUndefined(state))
+      )
+      if (asJson) return yield* printJson({ campaign: id, contacts: rows })
       if (csv) {
         const header = ["id", "phone", "recipient", "state", "attempts", "next_attempt_at", "last_error_code", "last_error_text", "wamid",
           ...ContactState.states.map((s) => `${s}_at`)]
         let text = csvLine(header)
         for (const c of rows) {
-          const p = c.progress
-          text += csvLine([c.id, c.phone, c.recipient, p.state, String(p.attempts), iso(p.nextAttemptAt), p.lastError?.code ?? "",
-            p.lastError?.text ?? "", p.wamid ?? "", ...ContactState.states.map((s) => iso(p.stateTimes[s]))])
+          text += csvLine([c.id, c.phone, c.recipient ?? "", c.state, String(c.attempts), iso(c.next_attempt_at), c.last_error?.code ?? "",
+            c.last_error?.text ?? "", c.wamid ?? "", ...ContactState.states.map((s) => iso(c.state_times[s]))])
         }
         return yield* Effect.sync(() => process.stdout.write(text))
       }
       if (rows.length === 0) return yield* Console.log(`No contacts${Option.isSome(state) ? ` in state ${state.value}` : ""} in campaign ${id}.`)
       yield* Console.log(table(
         ["PHONE", "RECIPIENT", "STATE", "SINCE", "ATTEMPTS", "NEXT ATTEMPT", "WAMID", "LAST ERROR"],
-        rows.map((c) => {
-          const p = c.progress
-          return [c.phone, cell(c.recipient), p.state, cell(iso(p.stateTimes[p.state])), String(p.attempts), cell(iso(p.nextAttemptAt)),
-            cell(p.wamid), p.lastError === null ? "" : `${p.lastError.code}: ${p.lastError.text}`]
-        })
+        rows.map((c) => [
+          c.phone, cell(c.recipient), c.state, cell(iso(c.state_times[c.state])), String(c.attempts), cell(iso(c.next_attempt_at)),
+          cell(c.wamid), c.last_error === null ? "" : `${c.last_error.code}: ${c.last_error.text}`
+        ])
       ))
       yield* Console.log(`\n${rows.length} contact(s).`)
     })

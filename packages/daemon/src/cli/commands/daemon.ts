@@ -27,6 +27,7 @@ import * as Metrics from "../../metrics/Metrics.ts"
 import * as Receiver from "../../webhook/Receiver.ts"
 import { CommandFailed } from "../Failure.ts"
 import { toFailure } from "../Session.ts"
+import { directOnly } from "../Remote.ts"
 import { databaseUrl, describeDatabase } from "../Storage.ts"
 
 /** How often the account list is read again, so new accounts (or newly set tokens) start dispatching. */
@@ -125,6 +126,7 @@ export const daemon = Command.make(
   },
   ({ databaseUrl, config: configFile, webhookListen, adminListen }) =>
     Effect.gen(function*() {
+      yield* directOnly("daemon", databaseUrl)
       const config = yield* DaemonConfig.load({
         file: Option.getOrUndefined(configFile),
         flags: {

@@ -3,6 +3,7 @@ import { Database, PgStorage } from "@megaphone/adapters"
 import { Console, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { fromError } from "../Failure.ts"
+import { directOnly } from "../Remote.ts"
 import { databaseUrl, describeDatabase, resolveDatabase } from "../Storage.ts"
 
 /** `megaphone migrate [--database-url URL] [--json]` */
@@ -11,6 +12,7 @@ export const migrate = Command.make(
   { databaseUrl, json: Flag.Boolean("json").pipe(Flag.withDescription("print one JSON document"), Flag.withDefault(false)) },
   ({ databaseUrl, json }) =>
     Effect.gen(function*() {
+      yield* directOnly("migrate", databaseUrl)
       const database = yield* resolveDatabase(databaseUrl)
       const applied = yield* PgStorage.migrate.pipe(
         Effect.provide(Database.layerSql(database, { maxConnections: 1 })),

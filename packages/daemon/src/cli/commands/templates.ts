@@ -3,15 +3,18 @@
  * of each account's WABA from Meta, and show them with their variables and — the seed's warning triangle — the
  * explanation of whatever keeps one from being sent.
  *
- * `sync` goes on with the other accounts when one fails (missing token, Graph error) and exits 1 at the end.
+ * `sync` goes on with the other accounts when one fails (missing token, Graph error) and exits 1 at the end; it
+ * works only directly on the database. `list` also works through a daemon's admin API (cli/Remote.ts).
  */
-import { Ports, Template } from "@megaphone/core"
+import { Ports } from "@megaphone/core"
 import { Console, Effect, Option, Result } from "effect"
 import { Command, Flag } from "effect/cli"
-import { problemOf, type SyncReport, syncTemplates } from "../../templates/TemplateSync.ts"
+import { templateRow } from "../../accounts/Json.ts"
+import { type SyncReport, syncTemplates } from "../../templates/TemplateSync.ts"
 import { CommandFailed } from "../Failure.ts"
 import { cell, json, printJson, progress, table } from "../Output.ts"
-import { accessToken, findAccount, toFailure, transportFailure, withStorage, withTransport } from "../Session.ts"
+import { adminUrl, directOnly, target, throughApi } from "../Remote.ts"
+import { accessToken, explainAccountRefusal, findAccount, toFailure, transportFailure, withStorage, withTransport } from "../Session.ts"
 import { databaseUrl } from "../Storage.ts"
 
 const accountFlag = Flag.String("account").pipe(Flag.withDescription("only this account (default: every account)"), Flag.optional)
@@ -50,6 +53,7 @@ const sync = Command.make(
   { account: accountFlag, databaseUrl, json },
   ({ account, databaseUrl, json: asJson }) =>
     Effect.gen(function*() {
+      yield* directOnly("templates sync", databaseUrl)
       const outcomes = yield* Effect.gen(function*() {
         const accounts = yield* selectAccounts(account)
         const outcomes: Array<readonly [Ports.Storage.Account, Result.Result<SyncReport, CommandFailed>]> = []
@@ -92,37 +96,27 @@ const printSync = (account: Ports.Storage.Account, outcome: Result.Result<SyncRe
     if (r.resumed.length > 0) yield* Console.log(`  Resumed campaign(s) ${r.resumed.join(", ")}: their template can be sent again.`)
   })
 
-/** A stored template for the list: what Meta said, its variables, and why it cannot be sent (if so). */
-const templateRow = (stored: Ports.Storage.StoredTemplate, accounts: ReadonlyArray<Ports.Storage.Account>) => {
-  // A template Meta no longer lists is gone, whatever status it had when it was last listed.
-  const template = stored.deletedAt === null ? stored.template : { ...stored.template, status: "DELETED" }
-  const problem = problemOf(template)
-  return {
-    waba_id: stored.wabaId,
-    accounts: accounts.filter((a) => a.wabaId === stored.wabaId).map((a) => a.name),
-    name: template.name,
-    language: template.language,
-    status: template.status,
-    category: template.category,
-    variables: Template.variables(template).map((v) => v.key),
-    usable: problem === undefined,
-    explanation: problem?.explanation ?? null,
-    synced_at: stored.syncedAt,
-    deleted_at: stored.deletedAt
-  }
-}
-
 const list = Command.make(
   "list",
-  { account: accountFlag, databaseUrl, json },
-  ({ account, databaseUrl, json: asJson }) =>
+  { account: accountFlag, databaseUrl, adminUrl, json },
+  (input) =>
     Effect.gen(function*() {
-      const rows = yield* Effect.gen(function*() {
-        const storage = yield* Ports.Storage.Storage
-        const all = yield* storage.listAccounts()
-        const wabaId = Option.isSome(account) ? (yield* findAccount(account.value)).wabaId : undefined
-        return (yield* storage.listTemplates(wabaId)).map((t) => templateRow(t, all))
-      }).pipe(withStorage(databaseUrl))
+      const { account, json: asJson } = input
+      const on = yield* target(["megaphone", "templates", "list"], input)
+      const rows = on._tag === "Direct"
+        ? yield* Effect.gen(function*() {
+          const storage = yield* Ports.Storage.Storage
+          const all = yield* storage.listAccounts()
+          const wabaId = Option.isSome(account) ? (yield* findAccount(account.value)).wabaId : undefined
+          return (yield* storage.listTemplates(wabaId)).map((t) => templateRow(t, all))
+        }).pipe(withStorage(on.databaseUrl))
+        : yield* throughApi(on, (client) =>
+          Effect.gen(function*() {
+            // The account first, so an unknown one reads as it does directly (the API's ?account answers a 400).
+            if (Option.isSome(account)) yield* client.accounts.show({ params: { name: account.value } })
+            const { templates } = yield* client.templates.list({ query: Option.isSome(account) ? { account: account.value } : {} })
+            return templates
+          }), explainAccountRefusal)
       if (asJson) return yield* printJson({ templates: rows })
       if (rows.length === 0) {
         return yield* Console.log(`No templates synced yet. Run: megaphone templates sync${Option.isSome(account) ? ` --account ${account.value}` : ""}`)

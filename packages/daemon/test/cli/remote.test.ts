@@ -1,0 +1,198 @@
+// The CLI through a running daemon's admin API (MEGAPHONE_ADMIN_URL / --admin-url), compared with the same
+// commands directly on the database: the real binary against the real daemon on a fresh PostgreSQL. The remote
+// runs get no database URL and an empty scratch data directory, which must still not exist afterwards: they
+// cannot have read the database themselves. The account's token is not in the daemon's environment, so the
+// daemon never dispatches and the data stays still between the two runs of a command.
+import { existsSync } from "node:fs"
+import { rm, writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { Template } from "@megaphone/core"
+import { Effect, Redacted, Result } from "effect"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
+import { ADMIN_TOKEN, type DaemonProcess, killAll, startDaemon } from "../e2e/support.ts"
+import { megaphone, type RunResult, scratchDirectory, withStorage } from "./binary.ts"
+
+const cwd = await scratchDirectory()
+const remoteCwd = await scratchDirectory()
+const dataDir = join(remoteCwd, "no-database-here")
+const T0 = new Date("2026-11-26T10:00:00.000Z")
+const CONTACTS = 1_050 // more than one page of the API (1,000), so paging is exercised
+
+const template = (fields: Record<string, unknown>): Template.Template =>
+  Result.getOrThrow(Template.decode({ category: "UTILITY", status: "APPROVED", components: [], ...fields }))
+
+let url = ""
+let daemon: DaemonProcess | undefined
+let adminUrl = ""
+
+beforeAll(async () => {
+  url = Redacted.value(await freshDatabase("embedded"))
+  await withStorage(url, (s) =>
+    Effect.gen(function*() {
+      yield* s.saveAccount({
+        name: "shop", phoneNumberId: "106540352242922", wabaId: "111", portfolioId: null, tokenEnv: "SIM_TOKEN",
+        graphUrl: "http://127.0.0.1:1", graphVersion: "v23.0", displayPhoneNumber: null, messagingLimit: 250, messagingTier: null,
+        qualityRating: null, throughputMps: 80, throughputLevel: null, nameStatus: null, status: null, createdAt: T0, updatedAt: T0
+      })
+      yield* s.syncTemplates("111", [
+        template({ id: "1", name: "order_done", language: "cs", components: [{ type: "BODY", text: "Dobrý den, {{1}} {{2}}, objednávka č. {{3}}." }] }),
+        template({ id: "2", name: "welcome", language: "cs", components: [{ type: "BODY", text: "Vítejte, {{1}}" }] }),
+        template({ id: "3", name: "welcome", language: "en", components: [{ type: "BODY", text: "Welcome, {{1}}" }] }),
+        template({ id: "4", name: "spring_sale", language: "cs", status: "PAUSED", components: [{ type: "BODY", text: "Sleva {{1}}" }] })
+      ], T0)
+    }))
+  daemon = await startDaemon(cwd, { MEGAPHONE_DATABASE_URL: url })
+  adminUrl = `http://127.0.0.1:${daemon.adminPort}`
+}, 120_000)
+
+afterAll(async () => {
+  killAll()
+  await rm(cwd, { recursive: true, force: true })
+  await rm(remoteCwd, { recursive: true, force: true })
+})
+
+const direct = (args: ReadonlyArray<string>) => megaphone(cwd, args, { MEGAPHONE_DATABASE_URL: url })
+const remoteEnv = (): Record<string, string> => ({ MEGAPHONE_ADMIN_URL: adminUrl, MEGAPHONE_ADMIN_TOKEN: ADMIN_TOKEN, MEGAPHONE_DATA_DIR: dataDir })
+const remote = (args: ReadonlyArray<string>, env: Record<string, string> = remoteEnv()) => megaphone(remoteCwd, args, env)
+
+// The quota's next_free_at is computed from the clock at each request, so it moves between two runs.
+const stable = (result: RunResult): RunResult => ({
+  ...result,
+  stdout: result.stdout.replace(/"next_free_at": "[^"]*"/g, "\"next_free_at\": \"(now-based)\"")
+})
+
+/** The same command both ways: the same exit code, stdout and stderr. */
+const same = async (args: ReadonlyArray<string>): Promise<RunResult> => {
+  const [d, r] = [stable(await direct(args)), stable(await remote(args))]
+  expect({ args, ...r }).toEqual({ args, ...d })
+  return d
+}
+
+const csv = (rows: number): string =>
+  ["phone;1;2;3", ...Array.from({ length: rows }, (_, i) => i % 100 === 7 ? `x${i};pane;Bad ${i};${i}` : `+420601${300_000 + i};pane;Novák ${i};${1000 + i}`), "+420601300000;pane;Twice;1", ""]
+    .join("\n")
+
+describe("megaphone through the admin API (MEGAPHONE_ADMIN_URL)", () => {
+  let id = ""
+
+  it("creates a campaign and uploads its contacts; every read prints what it prints directly", async () => {
+    const created = await remote(["campaigns", "create", "--name", "Objednávky", "--account", "shop", "--template", "order_done", "--note", "remote"])
+    expect(created.code).toBe(0)
+    id = created.stdout.trim()
+    expect(id).toMatch(/^\d+$/)
+    expect(created.stderr).toContain(`megaphone campaigns add-contacts ${id} --csv contacts.csv`)
+
+    const file = join(remoteCwd, "contacts.csv")
+    await writeFile(file, csv(CONTACTS))
+    const added = await remote(["campaigns", "add-contacts", id, "--csv", file, "--default", "2=zákazník", "--json"])
+    expect(added.code).toBe(0)
+    expect(JSON.parse(added.stdout)).toMatchObject({ campaign: id, state: "draft", added: CONTACTS, invalid: 11, already_in_campaign: ["420601300000"] })
+
+    for (const json of [[], ["--json"]]) {
+      await same(["campaigns", "list", ...json])
+      await same(["campaigns", "show", id, ...json])
+      await same(["campaigns", "template-csv", id, ...json])
+      await same(["accounts", "list", ...json])
+      await same(["accounts", "show", "shop", ...json])
+      await same(["templates", "list", ...json])
+      await same(["templates", "list", "--account", "shop", ...json])
+      await same(["campaigns", "contacts", id, "--state", "invalid_record", ...json])
+    }
+    const all = await same(["campaigns", "contacts", id, "--json"])
+    expect((JSON.parse(all.stdout) as { contacts: Array<unknown> }).contacts).toHaveLength(CONTACTS)
+    await same(["campaigns", "contacts", id, "--csv"])
+    await same(["campaigns", "contacts", id])
+  }, 180_000)
+
+  it("start, pause, resume and stop answer what the campaign then is", async () => {
+    const showJson = async () => {
+      const { quota: _quota, ...campaign } = JSON.parse((await direct(["campaigns", "show", id, "--json"])).stdout) as Record<string, unknown>
+      return campaign
+    }
+    for (const operation of ["start", "pause", "resume"]) {
+      const answered = await remote(["campaigns", operation, id, "--json"])
+      expect([operation, answered.code]).toEqual([operation, 0])
+      expect(JSON.parse(answered.stdout)).toEqual(await showJson())
+    }
+    const paused = await remote(["campaigns", "pause", id])
+    expect([paused.code, paused.stdout]).toEqual([0, `Campaign ${id} "Objednávky": Paused (by an operator).\n`])
+    // Refused in the current state: the same message as directly, exit 1.
+    const refused = await same(["campaigns", "start", id])
+    expect(refused.code).toBe(1)
+    const stopped = await remote(["campaigns", "stop", id, "--json"])
+    expect(JSON.parse(stopped.stdout)).toEqual({ ...await showJson(), cancelled: CONTACTS - 11 })
+    await same(["campaigns", "show", id])
+  }, 120_000)
+
+  it("refusals read as they do directly", async () => {
+    const blank = join(remoteCwd, "wrong.csv")
+    await writeFile(blank, "phone,1\n+420601123456,x\n")
+    const empty = join(remoteCwd, "empty.csv")
+    await writeFile(empty, "")
+    const draft = (await direct(["campaigns", "create", "--name", "Koncept", "--account", "shop", "--template", "order_done"])).stdout.trim()
+    const refusals = [
+      ["campaigns", "show", "999999"],
+      ["campaigns", "contacts", "999999", "--json"],
+      ["campaigns", "pause", draft],
+      ["accounts", "show", "nobody"],
+      ["templates", "list", "--account", "nobody"],
+      ["campaigns", "create", "--name", "X", "--account", "nobody", "--template", "order_done"],
+      ["campaigns", "create", "--name", "X", "--account", "shop", "--template", "nope"],
+      ["campaigns", "create", "--name", "X", "--account", "shop", "--template", "welcome"],
+      ["campaigns", "create", "--name", "X", "--account", "shop", "--template", "welcome", "--language", "de"],
+      ["campaigns", "create", "--name", "X", "--account", "shop", "--template", "spring_sale"],
+      ["campaigns", "create", "--name", " ", "--account", "shop", "--template", "order_done"],
+      ["campaigns", "add-contacts", draft, "--csv", blank],
+      ["campaigns", "add-contacts", draft, "--csv", empty],
+      ["campaigns", "add-contacts", draft, "--filter", "nope", "--phone-column", "phone"],
+      ["campaigns", "add-contacts", draft, "--where", "city = ", "--phone-column", "phone"],
+      ["campaigns", "add-contacts", id, "--csv", blank]
+    ]
+    for (const args of refusals) {
+      const result = await same(args)
+      const blankName = args.includes(" ") // a usage mistake, caught before any data is read
+      expect([args, result.code]).toEqual([args, blankName ? 2 : 1])
+      expect(result.stderr).not.toBe("")
+    }
+  }, 180_000)
+
+  it("a wrong token, a missing token or no daemon: exit 1 with what to check, the token never printed", async () => {
+    const wrong = await remote(["campaigns", "list"], { ...remoteEnv(), MEGAPHONE_ADMIN_TOKEN: "not-the-token-42" })
+    expect(wrong.code).toBe(1)
+    expect(wrong.stderr).toContain(`The admin API at ${adminUrl} refused the token (401)`)
+    expect(wrong.stderr).toContain("MEGAPHONE_ADMIN_TOKEN")
+    expect(wrong.stdout + wrong.stderr).not.toContain("not-the-token-42")
+
+    const { MEGAPHONE_ADMIN_TOKEN: _token, ...withoutToken } = remoteEnv()
+    const missing = await remote(["accounts", "list"], withoutToken)
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain("MEGAPHONE_ADMIN_TOKEN is not set")
+
+    const gone = await remote(["campaigns", "list"], { ...remoteEnv(), MEGAPHONE_ADMIN_URL: "http://127.0.0.1:1" })
+    expect(gone.code).toBe(1)
+    expect(gone.stderr).toContain("Cannot reach the admin API at http://127.0.0.1:1")
+
+    const flag = await remote(["campaigns", "list", "--json", "--admin-url", adminUrl], { MEGAPHONE_ADMIN_TOKEN: ADMIN_TOKEN, MEGAPHONE_DATA_DIR: dataDir })
+    expect(flag.code).toBe(0)
+    expect(flag.stdout).toBe((await direct(["campaigns", "list", "--json"])).stdout)
+
+    const both = await remote(["campaigns", "list", "--admin-url", adminUrl, "--database-url", url])
+    expect(both.code).toBe(2)
+    expect(both.stderr).toContain("Give --admin-url or --database-url, not both.")
+  }, 120_000)
+
+  it("commands the API does not offer refuse instead of opening a database", async () => {
+    for (const args of [["migrate"], ["daemon"], ["templates", "sync"], ["accounts", "refresh", "shop"],
+      ["accounts", "add", "x", "--phone-number-id", "1", "--waba-id", "2"]]) {
+      const refused = await remote(args)
+      expect([args, refused.code]).toEqual([args, 1])
+      expect(refused.stderr).toContain(`\`megaphone ${args.slice(0, args[0] === "migrate" || args[0] === "daemon" ? 1 : 2).join(" ")}\` works only directly on the database`)
+    }
+  }, 120_000)
+
+  it("the remote runs never opened a database of their own", () => {
+    expect(existsSync(dataDir)).toBe(false)
+    expect(existsSync(join(remoteCwd, "megaphone-data"))).toBe(false)
+  })
+})

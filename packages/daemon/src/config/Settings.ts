@@ -225,7 +225,7 @@ const lateMs = define("dispatch.lateMs", milliseconds(0, 1_000), {
   env: "MEGAPHONE_LATE_MS",
   default: Dispatcher.defaults.lateMs,
   description: "A send that cannot leave this long after its slot is handed back unsent. Slots are planned at " +
-    "rate × 1000 / (1000 + lateMs + 25), so no second ever holds more than the number's rate: smaller sends closer " +
+    "rate × 1000 / (1000 + lateMs + 27), so no second ever holds more than the number's rate: smaller sends closer " +
     "to the rate on a machine that keeps up."
 })
 const maxAttempts = define("retry.maxAttempts", integer(1, 100), {

@@ -4,6 +4,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import fc from "fast-check"
+import * as Dispatcher from "../../src/dispatch/Dispatcher.ts"
 import * as Pacer from "../../src/dispatch/Pacer.ts"
 
 /** Runs `arrivals` (ms offsets at which sends ask to leave) through a pacer on the test clock; returns departure times. */
@@ -48,4 +49,16 @@ describe("Pacer", () => {
       const left = yield* departures(3, 1_000, 10, [0, 0, 0, 0])
       expect(left).toEqual([0, 0, 0, 1_010])
     }))
+})
+
+describe("plannedMps", () => {
+  it("plans slots so that a second stretched by the late and jitter allowances still holds at most the number's rate", () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 1_000 }), fc.integer({ min: 0, max: 1_000 }), (mps, lateMs) => {
+      const rate = Dispatcher.plannedMps({ throughputMps: mps }, lateMs)
+      // Slots 1/rate apart: a window of span W holds at most floor(W × rate) + 1 of them.
+      const span = (1_000 + lateMs + 25) / 1_000
+      expect(Math.floor(span * rate) + 1).toBeLessThanOrEqual(Math.max(mps, 1))
+      expect(rate).toBeGreaterThan(mps * 0.45)
+    }))
+  })
 })

@@ -11,7 +11,7 @@
  * policy (`RetryPolicy.decideUnknownOutcome`), which resends it only after the grace for a late `sent` webhook,
  * so nothing is lost and a duplicate is only possible within the window docs/architecture.md describes.
  */
-import { createServer } from "node:http"
+import { createServer, type Server } from "node:http"
 import { randomBytes } from "node:crypto"
 import { NodeHttpServer } from "@effect/platform-node"
 import { CloudApiTransport, Database, EmbeddedPostgres } from "@megaphone/adapters"
@@ -66,8 +66,27 @@ const emptyTally = (): Tally => ({ rounds: 0, reclaimed: 0, claimed: 0, accepted
  * A server on `address`; failing to listen (the port taken, an address not on this machine) is a message that
  * names the setting and what to do, not the bare socket error.
  */
+/** The daemon's HTTP servers, so a shutdown can close their keep-alive connections (see {@link closeConnections}). */
+const servers = new Set<Server>()
+
+/**
+ * Closing a server waits for its connections to end, and Meta (or the simulator) keeps a busy keep-alive
+ * connection posting statuses: idle connections are closed at once, the rest after a second's grace. A status
+ * cut off unacknowledged is posted again by Meta.
+ */
+const closeConnections = Effect.sync(() => {
+  for (const server of servers) {
+    server.closeIdleConnections()
+    setTimeout(() => server.closeAllConnections(), 1_000).unref()
+  }
+})
+
 const serverLayer = (address: DaemonConfig.ListenAddress, setting: "webhook.listen" | "admin.listen", flag: string) =>
-  NodeHttpServer.layer(createServer, { host: address.host, port: address.port }).pipe(
+  NodeHttpServer.layer(() => {
+    const server = createServer()
+    servers.add(server)
+    return server
+  }, { host: address.host, port: address.port }).pipe(
     Layer.catchTag("ServeError", (error) => {
       const cause = error.cause as { readonly code?: string; readonly message?: string } | undefined
       const where = DaemonConfig.formatListen(address)
@@ -283,6 +302,7 @@ export const daemon = Command.make(
         yield* Fiber.interrupt(reporter)
         yield* progress
         yield* Effect.logInfo("stopped")
+        yield* closeConnections
       })
 
       yield* body.pipe(

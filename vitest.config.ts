@@ -1,13 +1,25 @@
 import { defineConfig } from "vitest/config"
 
+// The files that check Meta's rate as the simulator measures it — the end-to-end tests and the dispatcher's —
+// run as a second group, after everything else: the simulator counts a message when its (shared) CPU gets to
+// it, and fifty other files running at once stall it while it counts.
+const E2E = ["packages/*/test/e2e/**/*.test.ts", "packages/daemon/test/dispatch/Dispatcher.test.ts"]
+
 export default defineConfig({
   test: {
-    include: ["packages/*/test/**/*.test.{ts,tsx}"],
     // One embedded PostgreSQL (and an external one when available) per run, for the storage tests.
     globalSetup: ["packages/adapters/test/support/globalSetup.ts"],
     // Most time goes to waiting — on child processes, PostgreSQL, leases and outages in the end-to-end tests —
     // not to the CPU: more files at once than the default (cores − 1) keeps a 2-core run short.
     maxWorkers: 3,
+    projects: [
+      {
+        extends: true,
+        test: { name: "unit", include: ["packages/*/test/**/*.test.{ts,tsx}"], exclude: E2E, sequence: { groupOrder: 0 } }
+      },
+      // Five files, mostly waiting (leases, a 30 s outage): all at once.
+      { extends: true, test: { name: "e2e", include: E2E, sequence: { groupOrder: 1 }, maxWorkers: 5 } }
+    ],
     coverage: {
       provider: "v8",
       include: ["packages/*/src/**"],

@@ -91,14 +91,25 @@ const lifecycleOf = (storage: Storage, campaignId: string) =>
 /** Runs `test` with a started simulator, a fresh storage and the Cloud API transport pointed at it. */
 const withParts = <A, E>(
   faults: Record<string, unknown>,
-  test: (parts: { sim: Simulator.SimulatorHandle; storage: Storage; shop: Ports.Storage.Account }) => Effect.Effect<A, E, Ports.Storage.Storage | Ports.Transport.Transport>
+  test: (parts: { sim: Simulator.SimulatorHandle; storage: Storage; shop: Ports.Storage.Account; departures: Array<number> }) => Effect.Effect<A, E, Ports.Storage.Storage | Ports.Transport.Transport>
 ) =>
   Effect.scoped(Effect.gen(function*() {
     const sim = yield* Simulator.start(simulatorConfig(faults))
     const storage = yield* MemoryStorage.make
-    const transport = yield* CloudApiTransport.make()
+    const cloudApi = yield* CloudApiTransport.make()
+    // When each send leaves the dispatcher: the simulator shares this test's event loop, so its own count of a
+    // second also holds requests it could only handle late, bunched.
+    const departures: Array<number> = []
+    const transport: Ports.Transport.TransportShape = {
+      ...cloudApi,
+      sendTemplate: (sender, payload) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          departures.push(now)
+          return cloudApi.sendTemplate(sender, payload)
+        })
+    }
     const shop = account(sim.url, new Date(yield* Clock.currentTimeMillis))
-    return yield* test({ sim, storage, shop }).pipe(
+    return yield* test({ sim, storage, shop, departures }).pipe(
       Effect.provideService(Ports.Storage.Storage, storage),
       Effect.provideService(Ports.Transport.Transport, transport)
     )
@@ -106,7 +117,7 @@ const withParts = <A, E>(
 
 describe("dispatchOnce", () => {
   it.live("settles a faulty 300-contact campaign, each recipient accepted once, never above the account's rate", () =>
-    withParts({ rateLimit: 0.05, serverError: 0.03, latencyMs: 2, jitterMs: 5 }, ({ sim, storage, shop }) =>
+    withParts({ rateLimit: 0.05, serverError: 0.03, latencyMs: 2, jitterMs: 5 }, ({ sim, storage, shop, departures }) =>
       Effect.gen(function*() {
         const campaign = yield* setUp(storage, shop, 300)
         const token = Redacted.make(TOKEN)
@@ -149,7 +160,13 @@ describe("dispatchOnce", () => {
         expect(stats.accepted).toBe(sent.length)
         expect(Object.values(stats.acceptedPerRecipient).every((n) => n === 1)).toBe(true)
         expect(new Set(Object.keys(stats.acceptedPerRecipient))).toEqual(new Set(sent.map((c) => c.recipient)))
-        expect(stats.maxMpsPerNumber[PHONE_ID] ?? 0).toBeLessThanOrEqual(MPS)
+        departures.sort((a, b) => a - b)
+        let most = 0
+        for (let start = 0, end = 0; end < departures.length; end++) {
+          while ((departures[end] ?? 0) - (departures[start] ?? 0) >= 1_000) start++
+          most = Math.max(most, end - start + 1)
+        }
+        expect(most).toBeLessThanOrEqual(MPS)
         // No recipient tripped the pair limit: retries waited for their spacing, or the refusal gave it back.
         expect(stats.rejectionsByCode["131056"]).toBeUndefined()
         // Every accepted message carried the contact id and its attempt number in biz_opaque_callback_data.

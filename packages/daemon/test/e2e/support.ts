@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
+import { PgClient } from "@effect/sql-pg"
 import { Ports } from "@megaphone/core"
 import { Effect, Redacted } from "effect"
 import { afterAll, expect } from "vitest"
@@ -228,6 +229,28 @@ export const contactsOf = (url: string, campaignId: string) =>
         if (page.length < 1000) return all
       }
     }))
+
+/**
+ * The most accepted sends whose slots fall in any window of `windowMs`, from the database. A send leaves within
+ * `dispatch.lateMs` of its slot or not at all, so with `windowMs` = 1 s + lateMs this bounds what any second of
+ * departures holds — across every daemon, whatever the machine's load. (The simulator's own count also sees
+ * its stalls on a loaded test machine: arrivals it handles late bunch up.)
+ */
+export const maxSlotsInWindow = (url: string, campaignId: string, windowMs: number): Promise<number> =>
+  Effect.runPromise(Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+    const rows = yield* sql<{ readonly slot: Date }>`
+      select reserved_slot as slot from campaign_contacts
+      where campaign_id = ${campaignId}::bigint and wamid is not null and reserved_slot is not null
+      order by reserved_slot`
+    const slots = rows.map((r) => new Date(r.slot).getTime())
+    let most = 0
+    for (let start = 0, end = 0; end < slots.length; end++) {
+      while ((slots[end] ?? 0) - (slots[start] ?? 0) >= windowMs) start++
+      most = Math.max(most, end - start + 1)
+    }
+    return most
+  }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 }))))
 
 /** Recipients the simulator accepted more than once. */
 export const duplicates = (acceptedPerRecipient: Readonly<Record<string, number>>): ReadonlyArray<string> =>

@@ -6,6 +6,7 @@ import { CloudApiTransport, MemoryStorage, Simulator } from "@megaphone/adapters
 import { Campaign, ContactState, Ports, type RetryPolicy, Template, Webhook } from "@megaphone/core"
 import { Clock, Duration, Effect, Fiber, Option, Redacted, Result } from "effect"
 import { dispatchOnce, type DispatchOptions, run } from "../../src/dispatch/Dispatcher.ts"
+import { mostInWindow } from "../e2e/support.ts"
 
 type Storage = Ports.Storage.StorageShape
 
@@ -160,13 +161,7 @@ describe("dispatchOnce", () => {
         expect(stats.accepted).toBe(sent.length)
         expect(Object.values(stats.acceptedPerRecipient).every((n) => n === 1)).toBe(true)
         expect(new Set(Object.keys(stats.acceptedPerRecipient))).toEqual(new Set(sent.map((c) => c.recipient)))
-        departures.sort((a, b) => a - b)
-        let most = 0
-        for (let start = 0, end = 0; end < departures.length; end++) {
-          while ((departures[end] ?? 0) - (departures[start] ?? 0) >= 1_000) start++
-          most = Math.max(most, end - start + 1)
-        }
-        expect(most).toBeLessThanOrEqual(MPS)
+        expect(mostInWindow(departures, 1_000)).toBeLessThanOrEqual(MPS)
         // No recipient tripped the pair limit: retries waited for their spacing, or the refusal gave it back.
         expect(stats.rejectionsByCode["131056"]).toBeUndefined()
         // Every accepted message carried the contact id and its attempt number in biz_opaque_callback_data.

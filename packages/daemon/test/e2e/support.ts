@@ -230,6 +230,17 @@ export const contactsOf = (url: string, campaignId: string) =>
       }
     }))
 
+/** The most of `times` (ms) inside any window of `windowMs`. */
+export const mostInWindow = (times: ReadonlyArray<number>, windowMs: number): number => {
+  const sorted = [...times].sort((a, b) => a - b)
+  let most = 0
+  for (let start = 0, end = 0; end < sorted.length; end++) {
+    while ((sorted[end] ?? 0) - (sorted[start] ?? 0) >= windowMs) start++
+    most = Math.max(most, end - start + 1)
+  }
+  return most
+}
+
 /**
  * The most accepted sends whose slots fall in any window of `windowMs`, from the database. A send leaves within
  * `dispatch.lateMs` of its slot or not at all, so with `windowMs` = 1 s + lateMs this bounds what any second of
@@ -243,13 +254,7 @@ export const maxSlotsInWindow = (url: string, campaignId: string, windowMs: numb
       select reserved_slot as slot from campaign_contacts
       where campaign_id = ${campaignId}::bigint and wamid is not null and reserved_slot is not null
       order by reserved_slot`
-    const slots = rows.map((r) => new Date(r.slot).getTime())
-    let most = 0
-    for (let start = 0, end = 0; end < slots.length; end++) {
-      while ((slots[end] ?? 0) - (slots[start] ?? 0) >= windowMs) start++
-      most = Math.max(most, end - start + 1)
-    }
-    return most
+    return mostInWindow(rows.map((r) => new Date(r.slot).getTime()), windowMs)
   }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url), maxConnections: 1 }))))
 
 /** Recipients the simulator accepted more than once. */

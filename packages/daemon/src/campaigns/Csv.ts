@@ -85,3 +85,21 @@ export const csvCell = (value: string, delimiter: Delimiter = ","): string =>
 /** One CSV line (CRLF, as Excel writes it). */
 export const csvLine = (cells: ReadonlyArray<string>, delimiter: Delimiter = ","): string =>
   `${cells.map((c) => csvCell(c, delimiter)).join(delimiter)}\r\n`
+
+// A cell a spreadsheet would read as a formula: =, +, -, @, and the tab / carriage return some spreadsheets also
+// start formulas after (OWASP "CSV injection").
+const FORMULA_START = /^[=+\-@\t\r]/
+
+/**
+ * A cell safe to open in a spreadsheet: one that would start a formula gets a leading `'` (OWASP's advice on CSV
+ * injection), so the spreadsheet shows it as text and never evaluates it. Phone numbers like `+420…` get it too:
+ * the price of a rule with no exceptions an attacker could use.
+ */
+export const neutralise = (value: string): string => (FORMULA_START.test(value) ? `'${value}` : value)
+
+/** One CSV line of spreadsheet-safe cells (see {@link neutralise}). */
+export const safeCsvLine = (cells: ReadonlyArray<string>, delimiter: Delimiter = ","): string =>
+  csvLine(cells.map(neutralise), delimiter)
+
+/** The byte-order mark that makes Excel read a CSV as UTF-8. */
+export const UTF8_BOM = "\uFEFF"

@@ -2,4 +2,15 @@
  * CSV for the CLI: the reader and writer live with the campaign operations (campaigns/Csv.ts), which the admin API
  * shares; the commands (and their tests) import them from here.
  */
-export { csvCell, csvLine, type CsvRow, decodeUtf8, type Delimiter, detectDelimiter, parseCsv } from "../campaigns/Csv.ts"
+export {
+  csvCell,
+  csvLine,
+  type CsvRow,
+  decodeUtf8,
+  type Delimiter,
+  detectDelimiter,
+  neutralise,
+  parseCsv,
+  safeCsvLine,
+  UTF8_BOM
+} from "../campaigns/Csv.ts"

@@ -125,3 +125,50 @@ it("refuses to start on a port already in use, naming the setting and what to do
     taken.close()
   }
 }, 30_000)
+
+it("a second SIGTERM during the shutdown interrupts the sends in flight at once and still exits 0", async () => {
+  const url = Redacted.value(await freshDatabase("embedded"))
+  const [webhookPort, adminPort] = [await EmbeddedPostgres.freePort(), await EmbeddedPostgres.freePort()]
+  // Meta never answers a send (for two minutes): every send stays in flight.
+  const slow = await startSimulator({ ...config(), faults: { hang: 1, hangMaxMs: 120_000 } })
+  try {
+    const env = { MEGAPHONE_DATABASE_URL: url, SIM_TOKEN: TOKEN }
+    const run = async (args: ReadonlyArray<string>) => {
+      const result = await megaphone(cwd, args, env)
+      expect([args.join(" "), result.code, result.stderr]).toEqual([args.join(" "), 0, expect.any(String)])
+      return result
+    }
+    await run(["accounts", "add", "shop", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, "--token-env", "SIM_TOKEN", "--graph-url", slow.sim.url])
+    await run(["templates", "sync", "--account", "shop"])
+    const id = (await run(["campaigns", "create", "--name", "Pomalá", "--account", "shop", "--template", "order_done"])).stdout.trim()
+    const csv = join(cwd, "slow.csv")
+    await writeFile(csv, ["phone,1,2,3", ...Array.from({ length: 20 }, (_, i) => `+420602${String(300_000 + i)},pane,Novák ${i},${i}`), ""].join("\n"))
+    await run(["campaigns", "add-contacts", id, "--csv", csv])
+    await run(["campaigns", "start", id])
+
+    let stderr = ""
+    const daemon = spawn(process.execPath, [bin, "daemon", "--webhook-listen", `127.0.0.1:${webhookPort}`, "--admin-listen", `127.0.0.1:${adminPort}`], {
+      cwd,
+      env: { PATH: process.env["PATH"] ?? "", ...env, MEGAPHONE_APP_SECRET: APP_SECRET, MEGAPHONE_SHUTDOWN_DEADLINE_MS: "600000" },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    child = daemon
+    daemon.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    const exited = new Promise<number | null>((resolve) => daemon.on("exit", (code) => resolve(code)))
+    const show = async () => JSON.parse((await megaphone(cwd, ["campaigns", "show", id, "--json"], env)).stdout || "{}") as { counts?: Record<string, number> }
+    await eventually(show, (c) => (c.counts?.["in_progress"] ?? 0) === 20, 20_000, "every contact in flight")
+
+    daemon.kill("SIGTERM")
+    await eventually(async () => stderr, (s) => s.includes("waiting for the rounds in flight"), 10_000, "the shutdown began")
+    const started = Date.now()
+    daemon.kill("SIGTERM")
+    expect(await exited).toBe(0)
+    // Not the ten-minute deadline: the second signal cut the wait short.
+    expect(Date.now() - started).toBeLessThan(15_000)
+    const messages = stderr.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as { message: string })
+    expect(messages.some((m) => m.message.includes("interrupted (second signal)"))).toBe(true)
+    expect(messages.at(-1)?.message).toBe("stopped")
+  } finally {
+    await slow.stop()
+  }
+}, 90_000)

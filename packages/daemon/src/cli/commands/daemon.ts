@@ -294,9 +294,15 @@ export const daemon = Command.make(
         yield* Fiber.interrupt(scanner)
         yield* Deferred.succeed(stopping, undefined)
         const fibers = [...loops.values()].map((l) => l.fiber)
-        const finished = yield* Fiber.awaitAll(fibers).pipe(Effect.timeoutOption(Duration.millis(config.shutdown.deadlineMs)))
-        if (Option.isNone(finished)) {
-          yield* Effect.logWarning("rounds still in flight after the deadline were interrupted; their leases expire and the contacts are retried")
+        // A second signal (an impatient operator, systemd's stop timeout) cuts the wait short, not the clean-up.
+        const waited = yield* Fiber.awaitAll(fibers).pipe(
+          Effect.as("finished" as const),
+          Effect.timeoutOption(Duration.millis(config.shutdown.deadlineMs)),
+          Effect.map(Option.getOrElse(() => "deadline" as const)),
+          Effect.raceFirst(Effect.as(EmbeddedPostgres.awaitShutdownSignal, "second signal" as const))
+        )
+        if (waited !== "finished") {
+          yield* Effect.logWarning(`rounds still in flight were interrupted (${waited}); their leases expire and the contacts are retried`)
           yield* Fiber.interruptAll(fibers)
         }
         yield* Fiber.interrupt(reporter)

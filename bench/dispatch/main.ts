@@ -13,7 +13,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
-import * as os from "node:os"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
 import { Campaign, Ports, Template } from "@megaphone/core"
@@ -21,7 +20,7 @@ import { Effect, Layer, Redacted, Result, type Scope } from "effect"
 import * as Database from "../../packages/adapters/src/storage/Database.ts"
 import * as EmbeddedPostgres from "../../packages/adapters/src/storage/embedded/EmbeddedPostgres.ts"
 import { account as accountFixture } from "../../packages/adapters/test/support/fixtures.ts"
-import { type Machine, machine, progress, runBenchmark } from "../support/main.ts"
+import { type Machine, machine, ORDER_DONE, progress, rssMb, runBenchmark, temporaryDirectory } from "../support/main.ts"
 
 const USAGE = `Usage: npx node bench/dispatch/main.ts [--contacts N] [--seconds S] [--mps N] [--latency-ms MS] [--json]
   --contacts N     contacts in the campaign (default 1,000,000)
@@ -91,20 +90,6 @@ const INSERT_CHUNK = 20_000
 const bin = process.env["BENCH_BIN"] ?? path.join(import.meta.dirname, "..", "..", "packages", "daemon", "dist", "megaphone.mjs")
 const DAEMON_NODE_OPTIONS = "--max-old-space-size=256 --max-semi-space-size=8"
 
-const orderDoneRaw = {
-  id: "1689556908129001",
-  name: "order_done",
-  language: "cs",
-  status: "APPROVED",
-  category: "UTILITY",
-  parameter_format: "POSITIONAL",
-  components: [{
-    type: "BODY",
-    text: "Dobrý den, {{1}} {{2}}, vaše objednávka č. {{3}} byla vyřízena.",
-    example: { body_text: [["Jana", "Nováková", "2024-0042"]] }
-  }]
-}
-
 const simulatorConfig = (options: Options, webhookPort: number) => ({
   accessToken: TOKEN,
   seed: 7,
@@ -117,7 +102,7 @@ const simulatorConfig = (options: Options, webhookPort: number) => ({
     throughputLevel: "HIGH",
     mps: options.simulatorMps
   }],
-  templates: { [WABA_ID]: [orderDoneRaw] },
+  templates: { [WABA_ID]: [ORDER_DONE] },
   webhook: {
     url: `http://127.0.0.1:${webhookPort}/webhooks/whatsapp`,
     appSecret: APP_SECRET,
@@ -176,13 +161,6 @@ interface SimulatorStats {
 const simulatorStats = async (url: string): Promise<SimulatorStats> =>
   (await (await fetch(`${url}/_simulator/stats?messages=false`)).json()) as SimulatorStats
 
-/** The resident memory of a process in MB, from /proc (Linux). */
-const rssMb = async (pid: number): Promise<number> => {
-  const status = await fs.readFile(`/proc/${pid}/status`, "utf8").catch(() => "")
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN)
-  return kb / 1024
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // The run
 
@@ -210,14 +188,7 @@ interface Report {
 
 const bench = (options: Options) =>
   Effect.gen(function*() {
-    const dir = yield* Effect.acquireRelease(
-      Effect.promise(async () => {
-        const created = await fs.mkdtemp(path.join(os.tmpdir(), "megaphone-bench-dispatch-"))
-        await fs.chmod(created, 0o755) // the embedded server runs as `postgres` under root and must enter it
-        return created
-      }),
-      (created) => Effect.promise(() => fs.rm(created, { recursive: true, force: true }))
-    )
+    const dir = yield* temporaryDirectory("dispatch")
     process.stderr.write("starting the embedded PostgreSQL (durable) …\n")
     const info = yield* EmbeddedPostgres.start({ dataDir: path.join(dir, "data"), log: () => undefined })
     const url = Redacted.value(info.url)
@@ -237,7 +208,7 @@ const bench = (options: Options) =>
         createdAt: now,
         updatedAt: now
       }))
-      yield* storage.syncTemplates(WABA_ID, [Result.getOrThrow(Template.decode(orderDoneRaw))], now)
+      yield* storage.syncTemplates(WABA_ID, [Result.getOrThrow(Template.decode(ORDER_DONE))], now)
       const created = yield* storage.createCampaign({ name: "bench", accountName: account.name, templateName: "order_done", language: "cs", note: null }, now)
       const bar = progress("adding contacts", options.contacts)
       for (let start = 0; start < options.contacts; start += INSERT_CHUNK) {

@@ -1,6 +1,8 @@
 // How every benchmark ends: print its report (a table, or one JSON document), clean up on Ctrl+C, and set the
 // exit code — a missed goal is a finding for docs/benchmarks.md, not a failure.
+import * as fs from "node:fs/promises"
 import * as os from "node:os"
+import * as path from "node:path"
 import { Cause, Effect, Exit, type Scope } from "effect"
 import * as EmbeddedPostgres from "../../packages/adapters/src/storage/embedded/EmbeddedPostgres.ts"
 
@@ -76,4 +78,47 @@ export const progress = (label: string, total: number) => {
     },
     finish: (done: number) => process.stderr.write(tty ? `\r\x1b[2K${line(done)}\n` : lastTenth < 10 ? `${line(done)}\n` : "")
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Memory of a child process (Linux /proc)
+
+const statusKb = async (pid: number, field: "VmRSS" | "VmHWM"): Promise<number> => {
+  const status = await fs.readFile(`/proc/${pid}/status`, "utf8").catch(() => "")
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN)
+}
+
+/** The resident memory of a process in MB, from /proc (Linux). */
+export const rssMb = async (pid: number): Promise<number> => (await statusKb(pid, "VmRSS")) / 1024
+
+/** The highest resident memory of a process so far in MB (the kernel's high-water mark). */
+export const peakRssMb = async (pid: number): Promise<number> => (await statusKb(pid, "VmHWM")) / 1024
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fixtures
+
+/** A fresh temporary directory, deleted when the benchmark's scope closes; the embedded server may enter it. */
+export const temporaryDirectory = (name: string): Effect.Effect<string, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const created = await fs.mkdtemp(path.join(os.tmpdir(), `megaphone-bench-${name}-`))
+      await fs.chmod(created, 0o755) // the embedded server runs as `postgres` under root and must enter it
+      return created
+    }),
+    (created) => Effect.promise(() => fs.rm(created, { recursive: true, force: true }))
+  )
+
+/** The seed's template as Meta lists it: "Dobrý den, {{1}} {{2}}, vaše objednávka č. {{3}} byla vyřízena." */
+export const ORDER_DONE = {
+  id: "1689556908129001",
+  name: "order_done",
+  language: "cs",
+  status: "APPROVED",
+  category: "UTILITY",
+  parameter_format: "POSITIONAL",
+  components: [{
+    type: "BODY",
+    text: "Dobrý den, {{1}} {{2}}, vaše objednávka č. {{3}} byla vyřízena.",
+    example: { body_text: [["Jana", "Nováková", "2024-0042"]] }
+  }]
 }

@@ -191,6 +191,102 @@ export const storageConformance = (
           expect((yield* s.listDirectory(byPhone, { limit: 100 })).length).toBe(10)
         }))
 
+      test("count and search (phone or any column, case-insensitive) agree with listing, with and without a filter", (s) =>
+        Effect.gen(function*() {
+          yield* s.importDirectory([
+            { phone: "+420601000001", columns: { name: "Žaneta Nováková", city: "Praha" } },
+            { phone: "+420601000002", columns: { name: "Petr Novák", city: "Brno", note: "  VIP " } },
+            { phone: "+420777000003", columns: { name: "Eva", city: "Praha", email: "eva@NOVAK.cz" } },
+            { phone: "+420601000004", columns: { name: "Jan", city: "Ostrava" } }
+          ], "update", T0)
+          expect(yield* s.countDirectory(undefined)).toBe(4)
+          const praha = Filter.equals("city", "Praha")
+          expect(yield* s.countDirectory(praha)).toBe(2)
+          const phones = (rows: ReadonlyArray<Ports.Storage.DirectoryContact>) => rows.map((c) => c.phone)
+          // Any column value, whatever the case (Czech rules: Ž/ž), or the phone number.
+          expect(phones(yield* s.listDirectory(undefined, { limit: 10 }, "NOVÁK"))).toEqual(["+420601000001", "+420601000002"])
+          expect(phones(yield* s.listDirectory(undefined, { limit: 10 }, "novak"))).toEqual(["+420777000003"])
+          expect(phones(yield* s.listDirectory(undefined, { limit: 10 }, "žaNETA"))).toEqual(["+420601000001"])
+          expect(phones(yield* s.listDirectory(undefined, { limit: 10 }, "777"))).toEqual(["+420777000003"])
+          expect(phones(yield* s.listDirectory(undefined, { limit: 10 }, " vip"))).toEqual(["+420601000002"])
+          expect(phones(yield* s.listDirectory(undefined, { limit: 10 }, "nobody"))).toEqual([])
+          expect(yield* s.countDirectory(undefined, "601")).toBe(3)
+          expect(yield* s.countDirectory(undefined, "")).toBe(4)
+          // Filter and search together, a page at a time.
+          const novak = yield* s.listDirectory(praha, { limit: 1 }, "nov")
+          expect(phones(novak)).toEqual(["+420601000001"])
+          expect(phones(yield* s.listDirectory(praha, { limit: 1, afterId: novak[0]?.id ?? "" }, "nov"))).toEqual(["+420777000003"])
+          expect(yield* s.countDirectory(praha, "nov")).toBe(2)
+          expect(yield* s.countDirectory(Filter.equals("city", "Brno"), "777")).toBe(0)
+          for (const search of ["nov", "601", "praha", "VIP", "x"]) {
+            const all = yield* s.listDirectory(undefined, { limit: 10 }, search)
+            expect([search, all.every((c) => Ports.Storage.matchesSearch(c, search))]).toEqual([search, true])
+            expect([search, yield* s.countDirectory(undefined, search)]).toEqual([search, all.length])
+          }
+        }))
+
+      test("get one contact by id or by phone; unknown ones are none", (s) =>
+        Effect.gen(function*() {
+          yield* s.importDirectory([
+            { phone: "+420601000001", columns: { name: "Anna" } },
+            { phone: "+420601000002", columns: { name: "Petr" } }
+          ], "update", T0)
+          const [anna, petr] = yield* s.listDirectory(undefined, { limit: 10 })
+          expect(Option.getOrThrow(yield* s.getDirectoryContact({ id: anna?.id ?? "" }))).toEqual(anna)
+          expect(Option.getOrThrow(yield* s.getDirectoryContact({ phone: "+420601000002" }))).toEqual(petr)
+          for (const key of [{ id: "999999" }, { id: "abc" }, { id: "" }, { id: "-1" }, { phone: "420601000002" }, { phone: "+1" }]) {
+            expect([key, Option.isNone(yield* s.getDirectoryContact(key))]).toEqual([key, true])
+          }
+        }))
+
+      test("delete by ids and phones or by filter; campaign contacts keep their parameters and lose only the link", (s) =>
+        Effect.gen(function*() {
+          yield* s.importDirectory(Array.from({ length: 6 }, (_, i) => ({
+            phone: `+42060100000${i}`,
+            columns: { name: `Contact ${i}`, city: i < 3 ? "Praha" : "Brno" }
+          })), "update", T0)
+          const rows = yield* s.listDirectory(undefined, { limit: 10 })
+          const idOf = (i: number) => rows[i]?.id ?? ""
+          const campaign = yield* s.createCampaign({ name: "c", accountName: "a", templateName: "order_done", language: "cs", note: null }, T0)
+          yield* s.addCampaignContacts(campaign.id, [0, 1, 3, 5].map((i) => ({ ...newContact(i), directoryContactId: idOf(i) })), T0)
+          const before = yield* s.listCampaignContacts(campaign.id, undefined, { limit: 10 })
+
+          // Unknown ids and phones, and ids that cannot be ids, count nothing.
+          expect(yield* s.deleteDirectoryContacts([{ id: idOf(0) }, { phone: "+420601000001" }, { id: "999999" }, { id: "x" }, { phone: "+1" }]))
+            .toBe(2)
+          expect(yield* s.deleteDirectoryContacts([{ id: idOf(0) }, { phone: "+420601000001" }])).toBe(0)
+          expect(yield* s.deleteDirectoryContacts([])).toBe(0)
+          expect(Option.isNone(yield* s.getDirectoryContact({ id: idOf(0) }))).toBe(true)
+          expect(Option.isNone(yield* s.getDirectoryContact({ phone: "+420601000001" }))).toBe(true)
+
+          expect(yield* s.deleteDirectoryMatching(Filter.equals("city", "Brno"))).toBe(3)
+          expect(yield* s.deleteDirectoryMatching(Filter.equals("city", "Brno"))).toBe(0)
+          expect((yield* s.listDirectory(undefined, { limit: 10 })).map((c) => c.phone)).toEqual(["+420601000002"])
+          expect(yield* s.countDirectory(undefined)).toBe(1)
+
+          // The campaign is untouched but for the links to the deleted contacts.
+          const after = yield* s.listCampaignContacts(campaign.id, undefined, { limit: 10 })
+          expect(after).toEqual(before.map((c) => ({ ...c, directoryContactId: null })))
+          expect(yield* s.campaignCounts(campaign.id)).toEqual({ ...Campaign.emptyCounts, initial: 4 })
+
+          // The phone can come back, as a new contact with a new id.
+          yield* s.importDirectory([{ phone: "+420601000000", columns: { name: "Again" } }], "update", at(1000))
+          const again = Option.getOrThrow(yield* s.getDirectoryContact({ phone: "+420601000000" }))
+          expect(Number(again.id)).toBeGreaterThan(Number(idOf(5)))
+          expect(again.columns).toEqual({ name: "Again" })
+        }))
+
+      test("a kept link survives deleting other contacts", (s) =>
+        Effect.gen(function*() {
+          yield* s.importDirectory([{ phone: "+420601000001", columns: {} }, { phone: "+420601000002", columns: {} }], "update", T0)
+          const [first, second] = yield* s.listDirectory(undefined, { limit: 10 })
+          const campaign = yield* s.createCampaign({ name: "c", accountName: "a", templateName: "order_done", language: "cs", note: null }, T0)
+          yield* s.addCampaignContacts(campaign.id, [{ ...newContact(1), directoryContactId: second?.id ?? "" }], T0)
+          expect(yield* s.deleteDirectoryContacts([{ id: first?.id ?? "" }])).toBe(1)
+          const [kept] = yield* s.listCampaignContacts(campaign.id, undefined, { limit: 10 })
+          expect(kept?.directoryContactId).toBe(second?.id)
+        }))
+
       test("filters: create, conflict on a taken name, get, list, delete, not found", (s) =>
         Effect.gen(function*() {
           const praha = Filter.equals("city", "Praha")

@@ -9,7 +9,7 @@
 import { Context, type Effect, type Option, Schema } from "effect"
 import type * as Campaign from "../Campaign.ts"
 import type * as ContactState from "../ContactState.ts"
-import type * as Filter from "../Filter.ts"
+import * as Filter from "../Filter.ts"
 import type * as Quota from "../Quota.ts"
 import type * as RetryPolicy from "../RetryPolicy.ts"
 import type * as Template from "../Template.ts"
@@ -48,6 +48,16 @@ export interface Account {
 export const quotaKey = (account: Pick<Account, "portfolioId" | "phoneNumberId">): string =>
   account.portfolioId !== null ? `portfolio:${account.portfolioId}` : `phone:${account.phoneNumberId}`
 
+/**
+ * Whether a directory contact matches a search text: its phone number or any of its column values contains the
+ * text as the filter operator `contains` reads it (trimmed, case-insensitive in Czech rules). Every adapter's
+ * search selects exactly these contacts.
+ */
+export const matchesSearch = (contact: Pick<DirectoryContact, "phone" | "columns">, search: string): boolean => {
+  const needle = Filter.contains("value", search)
+  return [contact.phone, ...Object.values(contact.columns)].some((value) => Filter.evaluate(needle, { value }))
+}
+
 /** A template as last synced from a WABA; `deletedAt` is set once Meta no longer lists it. */
 export interface StoredTemplate {
   readonly wabaId: string
@@ -72,6 +82,9 @@ export interface DirectoryContact {
   readonly createdAt: Date
   readonly updatedAt: Date
 }
+
+/** One directory contact named by its id or by its phone number (E.164, exactly as stored). */
+export type DirectoryKey = { readonly id: string } | { readonly phone: string }
 
 /** A directory contact to import; the phone number is its key. */
 export interface NewDirectoryContact {
@@ -123,6 +136,10 @@ export interface CampaignContact {
   readonly recipient: string
   /** Template parameters resolved when the contact was added, by variable key; a later edit changes nothing. */
   readonly parameters: Readonly<Record<string, string>>
+  /**
+   * The directory contact it was added from; null when it came from a CSV, or once that directory contact was
+   * deleted (the campaign contact itself, with its frozen parameters, stays).
+   */
   readonly directoryContactId: string | null
   readonly progress: ContactState.ContactProgress
   /** The daemon holding the claim while `in_progress`. */
@@ -324,11 +341,23 @@ export interface StorageShape {
     now: Date
   ) => Op<DirectoryImportResult>
   /**
-   * Directory contacts matching a filter (all without one), by ascending id. The filter sees the contact's
-   * columns plus `phone` (a column named `phone` wins over the contact's phone number), exactly as
-   * `Filter.evaluate(filter, { phone, ...columns })` does.
+   * Directory contacts matching a filter (all without one) and a search text (see {@link matchesSearch}; none
+   * without one), by ascending id. The filter sees the contact's columns plus `phone` (a column named `phone`
+   * wins over the contact's phone number), exactly as `Filter.evaluate(filter, { phone, ...columns })` does.
    */
-  readonly listDirectory: (filter: Filter.Filter | undefined, page: Page) => Op<ReadonlyArray<DirectoryContact>>
+  readonly listDirectory: (filter: Filter.Filter | undefined, page: Page, search?: string) => Op<ReadonlyArray<DirectoryContact>>
+  /** How many directory contacts {@link listDirectory} would give for this filter and search, counted in one step. */
+  readonly countDirectory: (filter: Filter.Filter | undefined, search?: string) => Op<number>
+  /** One directory contact by id or by phone; none when no contact has it. */
+  readonly getDirectoryContact: (key: DirectoryKey) => Op<Option.Option<DirectoryContact>>
+  /**
+   * Delete the directory contacts these keys name (keys naming no contact are ignored); returns how many were
+   * deleted. Campaign contacts added from them stay as they are, frozen parameters included: only their
+   * `directoryContactId` becomes null, in the same atomic step.
+   */
+  readonly deleteDirectoryContacts: (keys: ReadonlyArray<DirectoryKey>) => Op<number>
+  /** Delete every directory contact matching the filter, as {@link deleteDirectoryContacts} does; returns how many. */
+  readonly deleteDirectoryMatching: (filter: Filter.Filter) => Op<number>
   /** Every column name used in the directory's columns (not `phone` itself unless imported as a column), sorted. */
   readonly directoryColumns: () => Op<ReadonlyArray<string>>
 

@@ -148,22 +148,55 @@ export const Templates = HttpApiGroup.make("templates").add(
   }).annotate(OpenApi.Summary, "Synced templates with their variables and why one cannot be sent.")
 ).annotate(OpenApi.Description, "Message templates as last synced from Meta.")
 
+/** How a directory request selects contacts: a saved filter or an expression, and a search text. */
+const directorySelection = {
+  filter: Schema.optional(Schema.String.annotate({ description: "A saved filter's name." })),
+  where: Schema.optional(Where),
+  search: Schema.optional(Schema.String.annotate({
+    description: "Only contacts whose phone number or any column value contains this text (case-insensitive, as `contains`)."
+  }))
+}
+
+const contactKeyParam = {
+  id: Schema.String.annotate({ description: "The contact's id (digits), or its phone number (e.g. `+420601123456`, URL-encoded)." })
+}
+
+/** The body of `POST /api/directory/contacts/delete`: the contacts to delete, by key or through a filter. */
+export const DirectoryDeletion = Schema.Struct({
+  contacts: Schema.optional(Schema.Array(Schema.String).check(Schema.isMaxLength(10_000)).annotate({
+    description: "Ids or phone numbers (at most 10,000); ones that name no contact are ignored. Give this, `filter` or `where`."
+  })),
+  filter: Schema.optional(Schema.String.annotate({ description: "Delete every contact matching this saved filter." })),
+  where: Schema.optional(Where)
+})
+
 /** The contact directory. */
 export const Directory = HttpApiGroup.make("directory").add(
   HttpApiEndpoint.get("list", "/api/directory/contacts", {
-    query: {
-      filter: Schema.optional(Schema.String.annotate({ description: "A saved filter's name." })),
-      where: Schema.optional(Where),
-      ...paging
-    },
+    query: { ...directorySelection, ...paging },
     success: Schema.Struct({ contacts: Schema.Array(Json.DirectoryContact), next_after_id: Json.NextAfterId }),
     error: InvalidFilter
-  }).annotate(OpenApi.Summary, "Directory contacts, all or matching a filter, a page at a time."),
+  }).annotate(OpenApi.Summary, "Directory contacts, all or matching a filter and a search text, a page at a time."),
+  HttpApiEndpoint.get("count", "/api/directory/count", {
+    query: directorySelection,
+    success: Json.DirectoryCount,
+    error: InvalidFilter
+  }).annotate(OpenApi.Summary, "How many directory contacts match a filter and a search text (all without either)."),
   HttpApiEndpoint.get("show", "/api/directory/contacts/:id", {
-    params: idParam,
+    params: contactKeyParam,
     success: Json.DirectoryContact,
     error: NotFound
-  }).annotate(OpenApi.Summary, "One directory contact."),
+  }).annotate(OpenApi.Summary, "One directory contact, by id or phone number."),
+  HttpApiEndpoint.delete("delete", "/api/directory/contacts/:id", {
+    params: contactKeyParam,
+    success: Json.DirectoryDeleted,
+    error: NotFound
+  }).annotate(OpenApi.Summary, "Delete one directory contact; campaign contacts added from it stay, parameters and all."),
+  HttpApiEndpoint.post("deleteMany", "/api/directory/contacts/delete", {
+    payload: DirectoryDeletion,
+    success: Json.DirectoryDeleted,
+    error: InvalidFilter
+  }).annotate(OpenApi.Summary, "Delete directory contacts by id or phone, or every one matching a filter; answers how many."),
   HttpApiEndpoint.get("columns", "/api/directory/columns", {
     success: Schema.Struct({ columns: Schema.Array(Schema.String) })
   }).annotate(OpenApi.Summary, "The column names used in the directory (filters and mappings may use these and `phone`).")

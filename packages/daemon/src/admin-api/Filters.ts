@@ -1,14 +1,14 @@
 /**
  * Filters as the admin API takes them, over the directory rules campaigns use (campaigns/Directory.ts): filter
  * text parsed with the core parser (a mistake answers 400 with its line, column and hint), saved filters by name,
- * columns checked against the directory's, and counting what a filter matches. Storage failures answer 503.
+ * columns checked against the directory's, counting what a filter matches, a contact by id or phone, and saving a
+ * filter. Storage failures answer 503.
  */
 import { type Filter, Ports } from "@megaphone/core"
 import { Effect } from "effect"
 import * as Directory from "../campaigns/Directory.ts"
-import { forEachPage } from "../campaigns/Paging.ts"
 import { invalidFilter, orApiError } from "./Campaigns.ts"
-import { type BadRequest, type InvalidFilter, Unavailable } from "./Errors.ts"
+import { BadRequest, Conflict, type InvalidFilter, NotFound, Unavailable } from "./Errors.ts"
 
 /** A storage failure as the API's 503, with what failed and what to do. */
 export const unavailable = (error: Ports.Storage.StorageError): Unavailable =>
@@ -45,14 +45,36 @@ export const checkColumns = (filter: Filter.Filter, columns: ReadonlyArray<strin
  */
 export const fromRequest = (storage: Ports.Storage.StorageShape, input: Directory.FilterChoice) => orApiError(Directory.chooseFilter(storage, input))
 
-/** How many directory contacts match `filter`, and the first `sample` of them. */
-export const count = (storage: Ports.Storage.StorageShape, filter: Filter.Filter, sample: number) =>
-  Effect.gen(function*() {
-    let matched = 0
-    const first: Array<Ports.Storage.DirectoryContact> = []
-    yield* forEachPage((page) => storage.listDirectory(filter, page), (page) => {
-      matched += page.length
-      for (const contact of page) if (first.length < sample) first.push(contact)
+/** How many directory contacts match `filter` (one count), and the first `sample` of them. */
+export const count = Directory.testFilter
+
+/** The contact the path's `:id` names (an id, or a phone number); otherwise a 404 saying how to find it. */
+export const findContact = (storage: Ports.Storage.StorageShape, key: string): Effect.Effect<
+  Ports.Storage.DirectoryContact,
+  NotFound | Ports.Storage.StorageError
+> =>
+  Directory.findContact(storage, key).pipe(
+    Effect.catchTags({
+      ContactKeyInvalid: (error) =>
+        Effect.fail(new NotFound({ entity: "contact", key, message: `No directory contact: ${error.message}` })),
+      ContactNotFound: (error) =>
+        Effect.fail(new NotFound({
+          entity: "contact",
+          key,
+          message: `${error.message} See GET /api/directory/contacts?search=… to find it.`
+        }))
     })
-    return { matched, sample: first }
-  })
+  )
+
+/** Saving a filter's refusals in API terms: 400 for the text or its columns, 409 for a taken name. */
+export const saveFilter = (storage: Ports.Storage.StorageShape, name: string, where: string, now: Date) =>
+  orApiError(Directory.saveFilter(storage, name, where, now)).pipe(
+    Effect.catchTags({
+      FilterNameEmpty: () => Effect.fail(new BadRequest({ message: "\"name\" must not be empty: give the filter a name to refer to it by." })),
+      FilterNameTaken: ({ name: taken }) =>
+        Effect.fail(new Conflict({
+          message: `A filter named "${taken}" already exists. Choose another name, or delete it first ` +
+            `(DELETE /api/filters/${encodeURIComponent(taken)}).`
+        }))
+    })
+  )

@@ -3,16 +3,17 @@
  * failure answers 503; every refusal says what to change.
  */
 import { type Filter, Ports } from "@megaphone/core"
-import { Clock, Duration, Effect, Option } from "effect"
+import { Clock, Duration, Effect, Option, Result } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, OpenApi } from "effect/http-api"
 import { SqlClient } from "effect/sql"
+import * as Directory from "../campaigns/Directory.ts"
 import * as Operations from "../campaigns/Operations.ts"
 import * as Rows from "../campaigns/Rows.ts"
 import { Metrics } from "../metrics/Metrics.ts"
 import { Api, PAGE } from "./Api.ts"
 import * as Campaigns from "./Campaigns.ts"
-import { BadRequest, Conflict, NotFound, NotReady } from "./Errors.ts"
+import { BadRequest, NotFound, NotReady } from "./Errors.ts"
 import * as Filters from "./Filters.ts"
 import * as Json from "./Json.ts"
 
@@ -112,6 +113,9 @@ export const templates = HttpApiBuilder.group(Api, "templates", (handlers) =>
       })))
   }))
 
+/** A search text, or none when it is missing or blank (a blank text matches every contact anyway). */
+const searchText = (search: string | undefined): string | undefined => (search === undefined || search.trim() === "" ? undefined : search)
+
 /** The directory. */
 export const directory = HttpApiBuilder.group(Api, "directory", (handlers) =>
   Effect.gen(function*() {
@@ -119,24 +123,40 @@ export const directory = HttpApiBuilder.group(Api, "directory", (handlers) =>
     return handlers
       .handle("list", ({ query }) =>
         orUnavailable(Effect.gen(function*() {
-          const requested = yield* Filters.fromRequest(storage, query)
-          const filter = requested === undefined ? undefined : yield* Filters.checkColumns(requested, yield* Filters.knownColumns(storage))
+          // Columns are checked on the first page: reading them scans the directory, and the next pages continue it.
+          const filter = yield* orApiError(
+            query.after_id === undefined ? Directory.chooseCheckedFilter(storage, query) : Directory.chooseFilter(storage, query)
+          )
           const { page, next } = paging(query)
-          const rows = yield* storage.listDirectory(filter, page)
+          const rows = yield* storage.listDirectory(filter, page, searchText(query.search))
           return { contacts: rows.map(Json.directoryContact), next_after_id: next(rows) }
         })))
-      .handle("show", ({ params }) =>
+      .handle("count", ({ query }) =>
         orUnavailable(Effect.gen(function*() {
-          const missing = new NotFound({
-            entity: "contact",
-            key: params.id,
-            message: `No directory contact with id "${params.id}". See GET /api/directory/contacts.`
-          })
-          // Ids are increasing integers (the storage port's rule): the one row after id − 1 is the contact, if it exists.
-          if (!/^[1-9]\d*$/.test(params.id)) return yield* missing
-          const [row] = yield* storage.listDirectory(undefined, { afterId: (BigInt(params.id) - 1n).toString(), limit: 1 })
-          if (row === undefined || row.id !== params.id) return yield* missing
-          return Json.directoryContact(row)
+          const filter = yield* orApiError(Directory.chooseCheckedFilter(storage, query))
+          return { matched: yield* storage.countDirectory(filter, searchText(query.search)) }
+        })))
+      .handle("show", ({ params }) => orUnavailable(Effect.map(Filters.findContact(storage, params.id), Json.directoryContact)))
+      .handle("delete", ({ params }) =>
+        orUnavailable(Effect.gen(function*() {
+          const contact = yield* Filters.findContact(storage, params.id)
+          return { deleted: yield* storage.deleteDirectoryContacts([{ id: contact.id }]) }
+        })))
+      .handle("deleteMany", ({ payload }) =>
+        orUnavailable(Effect.gen(function*() {
+          const given = [payload.contacts, payload.filter, payload.where].filter((x) => x !== undefined).length
+          if (given !== 1) {
+            return yield* new BadRequest({
+              message: "Give exactly one of \"contacts\" (ids or phone numbers), \"filter\" (a saved filter's name) or \"where\" (an expression)."
+            })
+          }
+          if (payload.contacts !== undefined) {
+            // A key that is neither an id nor a phone number names no contact: ignored like an unknown one.
+            const keys = payload.contacts.flatMap((text) => Result.match(Directory.contactKey(text), { onSuccess: (key) => [key], onFailure: () => [] }))
+            return { deleted: yield* storage.deleteDirectoryContacts(keys) }
+          }
+          const filter = yield* orApiError(Directory.requireCheckedFilter(storage, payload))
+          return { deleted: yield* storage.deleteDirectoryMatching(filter) }
         })))
       .handle("columns", () => orUnavailable(Effect.map(storage.directoryColumns(), (columns) => ({ columns: [...columns] }))))
   }))
@@ -161,19 +181,7 @@ export const filters = HttpApiBuilder.group(Api, "filters", (handlers) =>
       .handle("show", ({ params }) => orUnavailable(Effect.map(find(params.name), Json.savedFilter)))
       .handle("create", ({ payload }) =>
         orUnavailable(Effect.gen(function*() {
-          const name = payload.name.trim()
-          if (name === "") return yield* new BadRequest({ message: "\"name\" must not be empty: give the filter a name to refer to it by." })
-          const filter = yield* Filters.parseWhere(payload.where, "where")
-          // Before the first import there are no columns to check against: a filter may be prepared in advance.
-          const empty = (yield* storage.listDirectory(undefined, { limit: 1 })).length === 0
-          if (!empty) yield* Filters.checkColumns(filter, yield* Filters.knownColumns(storage))
-          const saved = yield* storage.createFilter(name, filter, yield* now).pipe(
-            Effect.catchTag("Conflict", () =>
-              Effect.fail(new Conflict({
-                message: `A filter named "${name}" already exists. Choose another name, or delete it first (DELETE /api/filters/${encodeURIComponent(name)}).`
-              })))
-          )
-          return Json.savedFilter(saved)
+          return Json.savedFilter(yield* Filters.saveFilter(storage, payload.name, payload.where, yield* now))
         })))
       .handle("delete", ({ params }) =>
         orUnavailable(storage.deleteFilter(params.name).pipe(

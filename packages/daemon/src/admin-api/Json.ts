@@ -52,6 +52,12 @@ export const directoryContact = (c: Ports.Storage.DirectoryContact): typeof Dire
   updated_at: c.updatedAt
 })
 
+/** How many directory contacts match. */
+export const DirectoryCount = Schema.Struct({ matched: Schema.Number }).annotate({ identifier: "DirectoryCount" })
+
+/** How many directory contacts a delete removed. */
+export const DirectoryDeleted = Schema.Struct({ deleted: Schema.Number }).annotate({ identifier: "DirectoryDeleted" })
+
 /** A saved filter: its text (canonical, as `Filter.print` writes it) and its parsed form. */
 export const SavedFilter = Schema.Struct({
   name: Schema.String,

@@ -3,9 +3,10 @@
  * answers, one Schema per shape (so the OpenAPI document knows them) and the function that builds it. Field
  * names are snake_case; dates are `Date`s that print as ISO strings.
  */
-import { Campaign, ContactState, type Mapping, type Ports } from "@megaphone/core"
+import { Campaign, ContactState, type Ports } from "@megaphone/core"
 import { Schema } from "effect"
 import type { AddContactsReport as Report } from "./Operations.ts"
+import type { GuidedBlankCsv } from "./Rows.ts"
 
 const NullableString = Schema.NullOr(Schema.String)
 const NullableDate = Schema.NullOr(Schema.Date)
@@ -156,22 +157,29 @@ export const addContactsReport = (r: Report): typeof AddContactsReport.Type => (
   rejected: r.rejected
 })
 
-/** The blank CSV of a campaign's template: the header to fill, one line of help per column, the CSV text. */
+/**
+ * The blank CSV of a campaign's template: the header to fill, one line of help per column, the CSV text (the
+ * header and its guide rows), the template's texts and an example row.
+ */
 export const BlankCsv = Schema.Struct({
   campaign: Schema.String,
   template: Schema.String,
   language: Schema.String,
   header: Schema.Array(Schema.String),
   columns: Schema.Array(Schema.String),
-  csv: Schema.String
+  csv: Schema.String,
+  texts: Schema.Array(Schema.String).annotate({ description: "The template's header and body text with their placeholders." }),
+  example: Schema.Array(Schema.String).annotate({ description: "An example row: a phone number, then a value per variable." })
 }).annotate({ identifier: "BlankCsv" })
 
 /** The blank CSV as JSON (`megaphone campaigns template-csv --json`, which adds the file it wrote). */
-export const blankCsv = (c: Ports.Storage.CampaignRecord, blank: Mapping.BlankCsv): typeof BlankCsv.Type => ({
+export const blankCsv = (c: Ports.Storage.CampaignRecord, blank: GuidedBlankCsv): typeof BlankCsv.Type => ({
   campaign: c.id,
   template: c.templateName,
   language: c.language,
   header: blank.header,
   columns: blank.docs,
-  csv: blank.csv
+  csv: blank.csv,
+  texts: blank.texts,
+  example: blank.example
 })

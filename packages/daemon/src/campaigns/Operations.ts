@@ -7,8 +7,8 @@
  * Refusals are the tagged errors of ./Errors.ts; the storage's `StorageError` passes through. Each interface says
  * them in its own terms.
  */
-import { Campaign, Mapping, type Ports, Template } from "@megaphone/core"
-import { Clock, Effect, Option, Result } from "effect"
+import { Campaign, type Ports, Template } from "@megaphone/core"
+import { Clock, Effect, Fiber, Option, Result } from "effect"
 import {
   AccountNotFound,
   CampaignAccountGone,
@@ -22,8 +22,8 @@ import {
   TemplateNotSynced,
   TranslationNotSynced
 } from "./Errors.ts"
-import { CHUNK } from "./Paging.ts"
-import type { Candidates, Rejected } from "./Rows.ts"
+import * as Rows from "./Rows.ts"
+import type { CandidateBatches, Candidates, GuidedBlankCsv, Rejected } from "./Rows.ts"
 
 type Storage = Ports.Storage.StorageShape
 type CampaignRecord = Ports.Storage.CampaignRecord
@@ -88,14 +88,14 @@ export const show = (storage: Storage, id: string): Effect.Effect<CampaignDetail
     return { campaign, counts, quota }
   })
 
-/** The blank CSV of the campaign's template (`template-csv`): phone, then one column per variable. */
+/** The blank CSV of the campaign's template (`template-csv`): phone, then one column per variable, and its guide rows. */
 export const blankCsv = (
   storage: Storage,
   id: string
-): Effect.Effect<{ readonly campaign: CampaignRecord; readonly blank: Mapping.BlankCsv }, CampaignNotFound | CampaignAccountGone | CampaignTemplateGone | StorageError> =>
+): Effect.Effect<{ readonly campaign: CampaignRecord; readonly blank: GuidedBlankCsv }, CampaignNotFound | CampaignAccountGone | CampaignTemplateGone | StorageError> =>
   Effect.gen(function*() {
     const campaign = yield* findCampaign(storage, id)
-    return { campaign, blank: Mapping.blankCsv(yield* campaignTemplate(storage, campaign)) }
+    return { campaign, blank: Rows.blankCsv(yield* campaignTemplate(storage, campaign)) }
   })
 
 // ---------------------------------------------------------------------------------------------------------
@@ -235,6 +235,9 @@ export const operate = (
 // ---------------------------------------------------------------------------------------------------------
 // Adding contacts
 
+// Contacts per storage call while adding (each call is one transaction).
+const ADD_BATCH = 5_000
+
 /** What adding contacts did. */
 export interface AddContactsReport {
   readonly campaign: string
@@ -252,12 +255,13 @@ export interface AddContactsReport {
 /**
  * Add the contacts `collect` finds for the campaign's template (`Rows.fromCsv`, `Rows.fromDirectory`), in chunks,
  * and reopen a finished campaign that got new contacts to send (`Campaign.addContacts`). A stopped campaign takes
- * none, and a template gone from Meta takes none: both are checked before `collect` reads anything.
+ * none, and a template gone from Meta takes none: both are checked before `collect` reads anything. Batches are
+ * written while the next is read and judged, one write in flight at a time (a million contacts stream through).
  */
 export const addContacts = <E, R>(
   storage: Storage,
   id: string,
-  collect: (campaign: CampaignRecord, template: Template.Template) => Effect.Effect<Candidates, E, R>
+  collect: (campaign: CampaignRecord, template: Template.Template) => Effect.Effect<Candidates | CandidateBatches, E, R>
 ): Effect.Effect<
   AddContactsReport,
   E | CampaignNotFound | OperationRefused | CampaignAccountGone | CampaignTemplateGone | CampaignChanged | StorageError,
@@ -267,20 +271,39 @@ export const addContacts = <E, R>(
     const campaign = yield* findCampaign(storage, id)
     const allowed = Campaign.addContacts(campaign.lifecycle)
     if (Result.isFailure(allowed)) return yield* new OperationRefused({ campaign: id, refusal: allowed.failure })
-    const { contacts, rejected } = yield* collect(campaign, yield* campaignTemplate(storage, campaign))
+    const source = yield* collect(campaign, yield* campaignTemplate(storage, campaign))
     let added = 0
     let invalid = 0
     let suppressed = 0
     const alreadyInCampaign: Array<string> = []
-    for (let start = 0; start < contacts.length; start += CHUNK) {
-      const result = yield* storage.addCampaignContacts(campaign.id, contacts.slice(start, start + CHUNK), yield* now).pipe(
-        Effect.catchTag("NotFound", () => Effect.fail(new CampaignNotFound({ id })))
-      )
+    const rejected: Array<Rejected> = []
+    let writing: Fiber.Fiber<Ports.Storage.AddContactsResult, CampaignNotFound | StorageError> | undefined
+    const settle = Effect.gen(function*() {
+      if (writing === undefined) return
+      const result = yield* Fiber.join(writing)
+      writing = undefined
       added += result.added
       invalid += result.invalid
       suppressed += result.suppressed
       alreadyInCampaign.push(...result.alreadyInCampaign)
-    }
+    })
+    const write = (contacts: ReadonlyArray<Ports.Storage.NewCampaignContact>) =>
+      Effect.gen(function*() {
+        return yield* storage.addCampaignContacts(campaign.id, contacts, yield* now).pipe(
+          Effect.catchTag("NotFound", () => Effect.fail(new CampaignNotFound({ id })))
+        )
+      })
+    const add = (batch: Candidates) =>
+      Effect.gen(function*() {
+        rejected.push(...batch.rejected)
+        for (let start = 0; start < batch.contacts.length; start += ADD_BATCH) {
+          yield* settle
+          writing = yield* Effect.forkChild(write(batch.contacts.slice(start, start + ADD_BATCH)))
+        }
+      })
+    if ("_tag" in source) yield* source.forEach(add)
+    else yield* add(source)
+    yield* settle
     const state = added > 0
       ? (yield* changeLifecycle(storage, campaign.id, (c) => Campaign.addContacts(c.lifecycle))).lifecycle.state
       : campaign.lifecycle.state

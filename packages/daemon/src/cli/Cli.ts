@@ -2,7 +2,9 @@
 import { Command } from "effect/cli"
 import { accounts } from "./commands/accounts.ts"
 import { campaigns } from "./commands/campaigns.ts"
+import { contacts } from "./commands/contacts.ts"
 import { daemon } from "./commands/daemon.ts"
+import { filters } from "./commands/filters.ts"
 import { migrate } from "./commands/migrate.ts"
 import { simulator } from "./commands/simulator.ts"
 import { templates } from "./commands/templates.ts"
@@ -10,7 +12,7 @@ import { templates } from "./commands/templates.ts"
 /** The root command and its subcommands. */
 export const megaphone = Command.make("megaphone").pipe(
   Command.withDescription("WhatsApp template-message campaigns through Meta's Cloud API."),
-  Command.withSubcommands([migrate, accounts, templates, campaigns, daemon, simulator])
+  Command.withSubcommands([migrate, accounts, templates, contacts, filters, campaigns, daemon, simulator])
 )
 
 /** Run the CLI on an argument list (without `node` and the script). */

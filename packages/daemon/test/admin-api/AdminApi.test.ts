@@ -348,7 +348,7 @@ describe("admin API: campaigns", () => {
 
   it("add contacts by CSV upload → start → contacts by state → pause → resume → stop (cancels the rest)", async () => {
     const blank = await api<BlankCsv>("GET", `/api/campaigns/${id}/template-csv`)
-    expect(blank.json).toMatchObject({ header: ["phone", "1", "2", "3"], csv: "phone,1,2,3\r\n" })
+    expect(blank.json).toMatchObject({ header: ["phone", "1", "2", "3"], csv: expect.stringMatching(/^phone,1,2,3\r\n# /) })
 
     // What Excel saves: BOM, `;`, CRLF; an invalid phone, a row in another delimiter, an empty cell with a default.
     const csv = "\uFEFF" + [
@@ -440,6 +440,66 @@ describe("admin API: campaigns", () => {
     const contacts = (await api<Page<"contacts", Contact>>("GET", `/api/campaigns/${praha}/contacts`)).json.contacts
     expect(contacts.map((c) => c.parameters["3"])).toEqual(["1", "neuvedeno"])
   })
+})
+
+describe("admin API: counting, searching and deleting directory contacts", () => {
+  it("counts and searches; shows and deletes by id or phone, or by filter; campaign contacts stay", async () => {
+    const own = await serve(Option.some(Redacted.make(TOKEN)))
+    const call2 = <T = ErrorBody>(method: string, path: string, options?: Parameters<typeof call>[3]) => call<T>(own.base, method, path, options)
+    try {
+      await own.run(Effect.gen(function*() {
+        const s = yield* Ports.Storage.Storage
+        yield* s.importDirectory([
+          { phone: "+420601000001", columns: { name: "Žaneta Nováková", city: "Praha" } },
+          { phone: "+420601000002", columns: { name: "Petr Novák", city: "Praha" } },
+          { phone: "+420601000003", columns: { name: "Eva", city: "Brno" } },
+          { phone: "+420777000004", columns: { name: "Jan", city: "Brno" } }
+        ], "update", T0)
+        const campaign = yield* s.createCampaign({ name: "c", accountName: "shop", templateName: "order_done", language: "cs", note: null }, T0)
+        yield* s.addCampaignContacts(campaign.id, [{ phone: "+420601000003", recipient: "420601000003", parameters: { "1": "Eva" }, directoryContactId: "3" }], T0)
+      }))
+      const count = (query: string) => call2<{ matched: number }>("GET", `/api/directory/count${query}`)
+      expect((await count("")).json).toEqual({ matched: 4 })
+      expect((await count(`?where=${encodeURIComponent("city = \"Praha\"")}&search=NOVÁK`)).json).toEqual({ matched: 2 })
+      expect((await count("?search=777")).json).toEqual({ matched: 1 })
+      const typo = await call2("GET", `/api/directory/count?where=${encodeURIComponent("Name = \"Eva\"")}`)
+      expect([typo.status, typo.json.message]).toEqual([400, expect.stringContaining("unknown column \"Name\" (did you mean \"name\"?)")])
+      const searched = await call2<Page<"contacts", DirectoryContact>>("GET", "/api/directory/contacts?search=nov&limit=1")
+      expect(searched.json.contacts.map((c) => c.phone)).toEqual(["+420601000001"])
+      const next = await call2<Page<"contacts", DirectoryContact>>("GET", `/api/directory/contacts?search=nov&limit=1&after_id=${searched.json.next_after_id}`)
+      expect(next.json.contacts.map((c) => c.phone)).toEqual(["+420601000002"])
+
+      const byPhone = await call2<DirectoryContact>("GET", `/api/directory/contacts/${encodeURIComponent("+420601000002")}`)
+      expect([byPhone.status, byPhone.json.id]).toEqual([200, "2"])
+      expect((await call2<DirectoryContact>("GET", `/api/directory/contacts/${encodeURIComponent("601 000 002")}`)).json.id).toBe("2")
+
+      const deleted = await call2<{ deleted: number }>("DELETE", `/api/directory/contacts/${encodeURIComponent("+420601000002")}`)
+      expect([deleted.status, deleted.json]).toEqual([200, { deleted: 1 }])
+      const gone = await call2("DELETE", "/api/directory/contacts/2")
+      expect([gone.status, gone.json]).toMatchObject([404, { _tag: "NotFound", entity: "contact", key: "2" }])
+      expect((await call2<{ deleted: number }>("POST", "/api/directory/contacts/delete", { body: { contacts: ["1", "+420601000001", "999", "abc"] } })).json)
+        .toEqual({ deleted: 1 })
+      const neither = await call2("POST", "/api/directory/contacts/delete", { body: {} })
+      expect([neither.status, neither.json.message]).toEqual([400, expect.stringContaining("Give exactly one of")])
+      const two = await call2("POST", "/api/directory/contacts/delete", { body: { contacts: ["1"], where: "city = \"Brno\"" } })
+      expect(two.status).toBe(400)
+      const broken = await call2("POST", "/api/directory/contacts/delete", { body: { where: "city = " } })
+      expect([broken.status, broken.json._tag]).toEqual([400, "InvalidFilter"])
+      const unknown = await call2("POST", "/api/directory/contacts/delete", { body: { filter: "nope" } })
+      expect([unknown.status, unknown.json.message]).toEqual([400, expect.stringContaining("no filter named \"nope\"")])
+      const brno = await call2<{ deleted: number }>("POST", "/api/directory/contacts/delete", { body: { where: "city = \"Brno\"" } })
+      expect(brno.json).toEqual({ deleted: 2 })
+      expect((await count("")).json).toEqual({ matched: 0 })
+
+      const kept = await own.run(Effect.gen(function*() {
+        const s = yield* Ports.Storage.Storage
+        return yield* s.listCampaignContacts("1", undefined, { limit: 10 })
+      }))
+      expect(kept.map((c) => [c.phone, c.parameters, c.directoryContactId])).toEqual([["+420601000003", { "1": "Eva" }, null]])
+    } finally {
+      await own.close()
+    }
+  }, 60_000)
 })
 
 describe("admin API: /metrics", () => {

@@ -140,6 +140,36 @@ describe("addContacts", () => {
       expect(Option.getOrThrow(yield* storage.getCampaign(campaign.id)).lifecycle.state).toBe("running")
     }))
 
+  it.effect("adds to a running campaign: opted-out recipients are kept as invalid records, duplicates skipped, bad rows rejected", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      const { campaign } = yield* orders(storage)
+      yield* Operations.addContacts(storage, campaign.id, csv("phone,1,2,3\r\n+420601123456,pane,Novák,1\r\n"))
+      yield* Operations.operate(storage, campaign.id, "start", "CLI")
+      yield* storage.suppress([{ recipient: "420601123457", reason: "STOP" }], new Date())
+      const report = yield* Operations.addContacts(storage, campaign.id, csv([
+        "phone,1,2,3",
+        "+420601123456,pane,Novák,1",
+        "+420601123457,paní,Nová,2",
+        "+420601123458,pane,Dvořák,3",
+        "+420601123459,pane,,4",
+        "12345,pane,Nikdo,5",
+        ""
+      ].join("\r\n")))
+      expect(report).toEqual({
+        campaign: campaign.id,
+        state: "running",
+        added: 3,
+        invalid: 1,
+        suppressed: 1,
+        alreadyInCampaign: ["420601123456"],
+        rejected: [{ line: 5, phone: "+420601123459", reason: expect.stringContaining("Variable 2 (Body {{2}}) is empty") }]
+      })
+      const contacts = yield* storage.listCampaignContacts(campaign.id, "invalid_record", { limit: 10 })
+      expect(contacts.map((c) => [c.phone, c.progress.lastError?.code])).toEqual([["+420601123457", "opted_out"], ["12345", "invalid_phone"]])
+      expect(yield* storage.campaignCounts(campaign.id)).toMatchObject({ initial: 2, invalid_record: 2 })
+    }))
+
   it.effect("a campaign whose template or account is gone takes none, saying which", () =>
     Effect.gen(function*() {
       const storage = yield* seeded

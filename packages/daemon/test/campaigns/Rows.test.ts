@@ -1,9 +1,10 @@
 // Rows into campaign contacts (SPEC §4): the whole CSV header or directory mapping is checked first, then each row
 // alone — an unusable phone is kept as an invalid record, a bad value rejects its row with its line.
 import { describe, expect, it } from "@effect/vitest"
+import { Filter } from "@megaphone/core"
 import { Effect, Result } from "effect"
 import * as Rows from "../../src/campaigns/Rows.ts"
-import { bytes, orderDone, seeded } from "./support.ts"
+import { bytes, orderDone, promo, seeded, shipping } from "./support.ts"
 
 const fromCsv = (text: string | Uint8Array, defaults: Readonly<Record<string, string>> = {}) =>
   Rows.fromCsv("7", orderDone, typeof text === "string" ? bytes(text) : text, defaults)
@@ -46,13 +47,68 @@ describe("fromCsv", () => {
   })
 })
 
+describe("blankCsv", () => {
+  it("is the header, the template's text and an example row, which read back as no contact at all", () => {
+    const blank = Rows.blankCsv(orderDone)
+    expect(blank.header).toEqual(["phone", "1", "2", "3"])
+    expect(blank.csv.split("\r\n")).toEqual([
+      "phone,1,2,3",
+      "# Template order_done (cs). Rows starting with # are notes and are skipped; the column order decides the variables.",
+      "\"# Body: Dobrý den, {{1}} {{2}}, vaše objednávka č. {{3}} byla vyřízena.\"",
+      "# Example: +420 601 123 456,{{1}},{{2}},{{3}}",
+      ""
+    ])
+    expect(Result.getOrThrow(fromCsv(blank.csv))).toEqual({ contacts: [], rejected: [] })
+    // Filled in below the guide (as Excel saves it: `;`, quoted notes), only the contacts are read.
+    const filled = Rows.guideCsv({ ...blank, template: "order_done", language: "cs" }, ";") + "+420601123456;pane;Novák;1001\r\n"
+    expect(Result.getOrThrow(fromCsv(filled)).contacts.map((c) => c.parameters)).toEqual([{ "1": "pane", "2": "Novák", "3": "1001" }])
+  })
+
+  it("shows header and body texts, and Meta's examples (named, header, URL button) under their columns", () => {
+    expect(Rows.blankCsv(promo)).toMatchObject({ header: ["phone", "first_name", "discount"], example: ["+420 601 123 456", "Jana", "20 %"] })
+    const blank = Rows.blankCsv(shipping)
+    expect(blank).toMatchObject({
+      header: ["phone", "header.1", "1", "button.0"],
+      texts: ["Header: Zásilka {{1}}", "Body: Dobrý den, {{1}}, zásilka je na cestě."],
+      example: ["+420 601 123 456", "{{header.1}}", "{{1}}", "abc123"]
+    })
+  })
+})
+
+describe("header detection", () => {
+  it("a first cell with a letter or without digits is a header; a phone number is a contact", () => {
+    for (const header of ["phone", "telefon", "Telefonní číslo", "", "tel. 1", "#"]) expect([header, Rows.isHeader([header])]).toEqual([header, true])
+    for (const phone of ["+420 601 123 456", "601123456", "12345", "(+420) 601-123-456"]) expect([phone, Rows.isHeader([phone])]).toEqual([phone, false])
+  })
+
+  it("reads a CSV without a header positionally from its first row, and checks that row's width", () => {
+    const { contacts } = Result.getOrThrow(fromCsv("+420601123456;pane;Novák;1001\r\n+420601123457;paní;Nová;\r\n", { "3": "neuvedeno" }))
+    expect(contacts.map((c) => [c.recipient, c.parameters])).toEqual([
+      ["420601123456", { "1": "pane", "2": "Novák", "3": "1001" }],
+      ["420601123457", { "1": "paní", "2": "Nová", "3": "neuvedeno" }]
+    ])
+    const short = fromCsv("+420601123456;pane;Novák\r\n")
+    expect(Result.isFailure(short) && short.failure.message).toContain("The CSV has 3 columns; template order_done (cs) needs 4 (phone,1,2,3). Missing: 3.")
+  })
+
+  it("refuses two variable columns for a three-variable template, naming the one missing, before any row", () => {
+    const mismatch = fromCsv("telefon,oslovení,jméno\r\n+420601123456,pane,Novák\r\n", { "1": "zákazníku" })
+    if (Result.isSuccess(mismatch)) throw new Error("expected a refusal")
+    expect(mismatch.failure._tag).toBe("CsvHeaderMismatch")
+    expect(mismatch.failure.message).toContain("Missing: 3.")
+  })
+})
+
+/** Everything the directory source yields, in one list. */
+const fromDirectory = (...args: Parameters<typeof Rows.fromDirectory>) => Effect.flatMap(Rows.fromDirectory(...args), Rows.collect)
+
 describe("fromDirectory", () => {
   const mapping = { phoneColumn: "phone", vars: { "1": "salutation", "2": "surname", "3": "order" }, defaults: { "3": "neuvedeno" } }
 
   it.effect("adds the contacts a filter matches, with their directory ids and defaults", () =>
     Effect.gen(function*() {
       const storage = yield* seeded
-      const { contacts, rejected } = yield* Rows.fromDirectory(storage, orderDone, { where: "city = \"Praha\"", ...mapping })
+      const { contacts, rejected } = yield* fromDirectory(storage, orderDone, { where: "city = \"Praha\"", ...mapping })
       expect(rejected).toEqual([])
       expect(contacts.map((c) => [c.recipient, c.parameters, c.directoryContactId !== null])).toEqual([
         ["420601000001", { "1": "pane", "2": "Novák", "3": "1" }, true],
@@ -60,10 +116,37 @@ describe("fromDirectory", () => {
       ])
     }))
 
+  it.effect("fills named parameters, header and URL-button variables from columns and defaults, through a saved filter", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      yield* storage.createFilter("praha", Result.getOrThrow(Filter.parse("city = \"Praha\"")), new Date(0))
+      const named = yield* fromDirectory(storage, promo, {
+        filter: "praha",
+        phoneColumn: "phone",
+        vars: { first_name: "surname" },
+        defaults: { discount: "10 %" }
+      })
+      expect(named.contacts.map((c) => c.parameters)).toEqual([
+        { first_name: "Novák", discount: "10 %" },
+        { first_name: "Nová", discount: "10 %" }
+      ])
+      const parts = yield* fromDirectory(storage, shipping, {
+        filter: "praha",
+        phoneColumn: "phone",
+        vars: { "header.1": "order", "1": "salutation", "button.0": "order" },
+        defaults: { "header.1": "bez čísla" }
+      })
+      // The second contact's order is empty: the header has a default, the URL button has none.
+      expect(parts.contacts.map((c) => c.parameters)).toEqual([{ "header.1": "1", "1": "pane", "button.0": "1" }])
+      expect(parts.rejected).toEqual([{ line: null, phone: "+420601000002", reason: expect.stringContaining("Variable button.0") }])
+      const missing = yield* Effect.flip(fromDirectory(storage, shipping, { filter: "praha", phoneColumn: "phone", vars: { "1": "salutation" }, defaults: {} }))
+      expect(missing._tag === "MappingMismatch" && missing.mapping.issues.map((i) => i.variable)).toEqual(["header.1", "button.0"])
+    }))
+
   it.effect("refuses a filter or mapping that cannot work, saying where", () =>
     Effect.gen(function*() {
       const storage = yield* seeded
-      const refusal = (source: Rows.DirectorySource) => Effect.flip(Rows.fromDirectory(storage, orderDone, source))
+      const refusal = (source: Rows.DirectorySource) => Effect.flip(fromDirectory(storage, orderDone, source))
       expect(yield* refusal({ filter: "praha", where: "city = \"Praha\"", ...mapping })).toMatchObject({ _tag: "FilterAmbiguous" })
       expect(yield* refusal(mapping)).toMatchObject({ _tag: "FilterMissing" })
       expect(yield* refusal({ filter: "nope", ...mapping })).toMatchObject({ _tag: "FilterNotFound", name: "nope" })

@@ -18,9 +18,39 @@ export const orderDone = template({
   components: [{ type: "BODY", text: "Dobrý den, {{1}} {{2}}, vaše objednávka č. {{3}} byla vyřízena." }]
 })
 
-/** Every template "shop" has: order_done (cs), welcome in two languages, spring_sale paused by Meta, plain (no variables). */
+/** A template with named parameters. */
+export const promo = template({
+  id: "6",
+  name: "promo",
+  language: "cs",
+  parameter_format: "NAMED",
+  components: [{
+    type: "BODY",
+    text: "Ahoj {{first_name}}, sleva {{discount}}.",
+    example: { body_text_named_params: [{ param_name: "first_name", example: "Jana" }, { param_name: "discount", example: "20 %" }] }
+  }]
+})
+
+/** A template with a header variable, a body variable and a URL button's suffix. */
+export const shipping = template({
+  id: "7",
+  name: "shipping_update",
+  language: "cs",
+  components: [
+    { type: "HEADER", format: "TEXT", text: "Zásilka {{1}}" },
+    { type: "BODY", text: "Dobrý den, {{1}}, zásilka je na cestě." },
+    { type: "BUTTONS", buttons: [{ type: "URL", text: "Sledovat", url: "https://shop.example/t/{{1}}" }] }
+  ]
+})
+
+/**
+ * Every template "shop" has: order_done (cs), welcome in two languages, spring_sale paused by Meta, plain (no
+ * variables), promo (named parameters) and shipping_update (header, body and URL-button variables).
+ */
 export const templates: ReadonlyArray<Template.Template> = [
   orderDone,
+  promo,
+  shipping,
   template({ id: "2", name: "welcome", language: "cs", components: [{ type: "BODY", text: "Vítejte, {{1}}" }] }),
   template({ id: "3", name: "welcome", language: "en", components: [{ type: "BODY", text: "Welcome, {{1}}" }] }),
   template({ id: "4", name: "spring_sale", language: "cs", status: "PAUSED", components: [{ type: "BODY", text: "Sleva {{1}}" }] }),

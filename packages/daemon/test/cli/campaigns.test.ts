@@ -2,7 +2,7 @@
 // its synced templates seeded through the storage (no Meta needed: these commands never call it).
 import { readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { Template } from "@megaphone/core"
+import { Filter, Template } from "@megaphone/core"
 import { Effect, Redacted, Result } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
@@ -35,7 +35,13 @@ const seeded = async (): Promise<string> => {
       template({ id: "1", name: "order_done", language: "cs", components: [{ type: "BODY", text: ORDER_DONE }] }),
       template({ id: "2", name: "welcome", language: "cs", components: [{ type: "BODY", text: "Vítejte, {{1}}" }] }),
       template({ id: "3", name: "welcome", language: "en", components: [{ type: "BODY", text: "Welcome, {{1}}" }] }),
-      template({ id: "4", name: "spring_sale", language: "cs", status: "PAUSED", components: [{ type: "BODY", text: "Sleva {{1}}" }] })
+      template({ id: "4", name: "spring_sale", language: "cs", status: "PAUSED", components: [{ type: "BODY", text: "Sleva {{1}}" }] }),
+      template({ id: "5", name: "promo", language: "cs", parameter_format: "NAMED", components: [{ type: "BODY", text: "Ahoj {{first_name}}, sleva {{discount}}." }] }),
+      template({ id: "6", name: "shipping_update", language: "cs", components: [
+        { type: "HEADER", format: "TEXT", text: "Zásilka {{1}}" },
+        { type: "BODY", text: "Dobrý den, {{1}}, zásilka je na cestě." },
+        { type: "BUTTONS", buttons: [{ type: "URL", text: "Sledovat", url: "https://shop.example/t/{{1}}" }] }
+      ] })
     ], T0)
   }))
   return url
@@ -55,11 +61,20 @@ describe("megaphone campaigns", () => {
     expect(created.stderr).toContain(`megaphone campaigns template-csv ${id}`)
 
     const blank = await run(["campaigns", "template-csv", id])
-    expect([blank.code, blank.stdout]).toEqual([0, "phone,1,2,3\n"])
+    expect(blank.code).toBe(0)
+    expect(blank.stdout.split("\r\n")).toEqual([
+      "phone,1,2,3",
+      "# Template order_done (cs). Rows starting with # are notes and are skipped; the column order decides the variables.",
+      `"# Body: ${ORDER_DONE}"`,
+      "# Example: +420 601 123 456,{{1}},{{2}},{{3}}\n"
+    ])
     expect(blank.stderr).toContain("phone: the contact's phone number with country code")
     const file = join(cwd, "blank.csv")
     expect((await run(["campaigns", "template-csv", id, "-o", file])).code).toBe(0)
-    expect(await readFile(file, "utf8")).toBe("phone,1,2,3\r\n")
+    expect(await readFile(file, "utf8")).toBe(`${blank.stdout.trimEnd()}\r\n`)
+    const excel = join(cwd, "blank-excel.csv")
+    expect((await run(["campaigns", "template-csv", id, "--excel", "-o", excel])).code).toBe(0)
+    expect((await readFile(excel, "utf8")).split("\r\n")[0]).toBe("\uFEFFphone;1;2;3")
 
     // What Excel saves: BOM, `;`, CRLF; one invalid phone, a line break inside a value, an empty cell with a
     // default, and a duplicate.
@@ -129,7 +144,9 @@ describe("megaphone campaigns", () => {
     expect(Object.keys(rows[0].state_times)).toEqual(["initial", "cancelled"])
 
     const asCsv = await run(["campaigns", "contacts", id, "--csv"])
-    expect(asCsv.stdout.split("\r\n")[0]).toMatch(/^id,phone,recipient,state,attempts,next_attempt_at,last_error_code,last_error_text,wamid,initial_at,/)
+    expect(asCsv.stdout.split("\r\n")[0]).toBe("id,phone,recipient,var.1,var.2,var.3,state,state_label,attempts,next_attempt_at," +
+      "last_error_code,last_error_text,wamid,wa_id,added_at,initial_at,in_progress_at,sent_at,delivered_at,read_at," +
+      "retry_scheduled_at,error_at,invalid_record_at,sending_failed_at,cancelled_at")
     expect(asCsv.stdout.split("\r\n").filter((l) => l !== "")).toHaveLength(5)
 
     const more = await run(["campaigns", "add-contacts", id, "--csv", csv])
@@ -205,5 +222,136 @@ describe("megaphone campaigns", () => {
     expect(JSON.parse(ok.stdout)).toMatchObject({ added: 2, invalid: 0, rejected: [], already_in_campaign: [] })
     const contacts = JSON.parse((await run(["campaigns", "contacts", id, "--json"])).stdout).contacts
     expect(contacts.map((c: { parameters: Record<string, string> }) => c.parameters["3"])).toEqual(["1", "neuvedeno"])
+  }, 120_000)
+  it("the blank CSV filled in, a file without header, a mismatch refused, opted-out and duplicates skipped, and the export", async () => {
+    const url = await seeded()
+    const run = (args: ReadonlyArray<string>) => megaphone(cwd, args, { MEGAPHONE_DATABASE_URL: url })
+    const id = (await run(["campaigns", "create", "--name", "Export", "--account", "shop", "--template", "order_done"])).stdout.trim()
+    const counts = async () => JSON.parse((await run(["campaigns", "show", id, "--json"])).stdout).counts as Record<string, number>
+    const added = async (file: string, text: string, ...flags: Array<string>) => {
+      await writeFile(join(cwd, file), text)
+      const result = await run(["campaigns", "add-contacts", id, "--csv", join(cwd, file), ...flags])
+      return { ...result, report: result.code === 0 && flags.includes("--json") ? JSON.parse(result.stdout) : undefined }
+    }
+
+    // Two variable columns for a three-variable template: refused before any row, naming what is missing.
+    const mismatch = await added("mismatch.csv", "telefon,oslovení,jméno\r\n+420601100001,pane,Novák\r\n")
+    expect(mismatch.code).toBe(1)
+    expect(mismatch.stderr).toContain("The CSV has 3 columns; template order_done (cs) needs 4 (phone,1,2,3). Missing: 3.")
+    expect(await counts()).toEqual(Object.fromEntries(STATES.map((s) => [s, 0])))
+
+    // The blank CSV with the guide rows left in: only the rows below them are contacts.
+    const blank = join(cwd, "export-blank.csv")
+    expect((await run(["campaigns", "template-csv", id, "-o", blank])).code).toBe(0)
+    const guided = await readFile(blank, "utf8")
+    const first = await added("guided.csv", guided + "+420601100001,pane,Novák,1\r\n+420601100002,,\"=HYPERLINK(\"\"http://evil\"\")\",2\r\n",
+      "--default", "1=vážený zákazníku", "--json")
+    expect([first.code, first.stderr]).toEqual([0, ""])
+    expect(first.report).toMatchObject({ added: 2, invalid: 0, suppressed: 0, already_in_campaign: [], rejected: [] })
+
+    // No header row; one already in the campaign, one opted out, one with an empty name and no default.
+    await withStorage(url, (s) => s.suppress([{ recipient: "420601100004", reason: "STOP" }], T0))
+    const second = await added("no-header.csv", [
+      "+420601100003;paní;Nová;3",
+      "+420601100001;pane;Novák;1",
+      "+420601100004;pane;Odhlášený;4",
+      "+420601100005;pane;;5",
+      ""
+    ].join("\r\n"))
+    expect(second.code).toBe(0)
+    expect(second.stdout).toContain(`Added 2 contact(s) to campaign ${id}: 1 to send, 0 invalid record(s), 1 suppressed (opted out); ` +
+      "1 duplicate(s) skipped (already in the campaign), 1 row(s) rejected.")
+    expect(second.stdout).toContain("Already in the campaign (skipped): 420601100001")
+    expect(second.stdout).toContain("line 4 (+420601100005): 2: Variable 2 (Body {{2}}) is empty for this contact and has no default")
+    expect(await counts()).toMatchObject({ initial: 3, invalid_record: 1 })
+
+    // The export: every field, a column per variable, the state's label, spreadsheet-safe cells.
+    const csv = await run(["campaigns", "contacts", id, "--csv"])
+    expect(csv.code).toBe(0)
+    const lines = csv.stdout.split("\r\n")
+    expect(lines.at(-1)).toBe("")
+    const header = lines[0]?.split(",") ?? []
+    const rows = lines.slice(1, -1)
+    expect(rows).toHaveLength(4)
+    const field = (row: string, name: string) => row.split(",")[header.indexOf(name)]
+    expect(rows.map((r) => [field(r, "phone"), field(r, "var.1"), field(r, "state"), field(r, "state_label")])).toEqual([
+      ["'+420601100001", "pane", "initial", "Initial"],
+      ["'+420601100002", "vážený zákazníku", "initial", "Initial"],
+      ["'+420601100003", "paní", "initial", "Initial"],
+      ["'+420601100004", "pane", "invalid_record", "Invalid record"]
+    ])
+    // A formula is text in a spreadsheet: a leading ' (and the quotes doubled inside the quoted cell).
+    expect(rows[1]).toContain(`,"'=HYPERLINK(""http://evil"")",2,initial,`)
+    expect(field(rows[3] ?? "", "last_error_code")).toBe("opted_out")
+    expect(field(rows[0] ?? "", "initial_at")).toMatch(/^\d{4}-\d\d-\d\dT/)
+
+    // For Czech Excel, into a file: BOM, `;`, CRLF, the seed's names.
+    const out = join(cwd, "export.csv")
+    const excel = await run(["campaigns", "contacts", id, "--excel", "--lang", "cs", "-o", out])
+    expect([excel.code, excel.stdout, excel.stderr]).toEqual([0, "", `Wrote 4 contact(s) of campaign ${id} to ${out}.\n`])
+    const written = await readFile(out, "utf8")
+    expect(written.startsWith("\uFEFFid;phone;recipient;var.1;var.2;var.3;state;state_label;")).toBe(true)
+    expect(written.split("\r\n")).toHaveLength(6)
+    expect(written).toContain(";initial;Počáteční;")
+    expect(written).toContain(";invalid_record;Neplatný záznam;")
+    const waiting = await run(["campaigns", "contacts", id, "--state", "invalid_record", "--csv"])
+    expect(waiting.stdout.split("\r\n").filter((l) => l !== "")).toHaveLength(2)
+
+    // --json streams the very document printJson would print.
+    const asJson = await run(["campaigns", "contacts", id, "--json"])
+    expect(asJson.stdout).toBe(`${JSON.stringify(JSON.parse(asJson.stdout), null, 2)}\n`)
+    expect(JSON.parse(asJson.stdout).contacts).toHaveLength(4)
+    const none = await run(["campaigns", "contacts", id, "--state", "sent", "--json"])
+    expect(none.stdout).toBe(`${JSON.stringify({ campaign: id, contacts: [] }, null, 2)}\n`)
+
+    // With its template gone from Meta, the export still has a column per value its contacts carry.
+    await withStorage(url, (s) => s.syncTemplates("111", [], T0))
+    const orphan = await run(["campaigns", "contacts", id, "--csv"])
+    expect([orphan.code, orphan.stdout.split("\r\n")[0]]).toEqual([0, expect.stringMatching(/^id,phone,recipient,var\.1,var\.2,var\.3,state,/)])
+
+    // An unknown campaign leaves no file behind; --csv with --json is a usage mistake.
+    const nowhere = join(cwd, "nowhere.csv")
+    const unknown = await run(["campaigns", "contacts", "999", "--csv", "-o", nowhere])
+    expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringContaining('No campaign with id "999"')])
+    await expect(readFile(nowhere)).rejects.toThrow()
+    expect((await run(["campaigns", "contacts", id, "--csv", "--json"])).code).toBe(2)
+  }, 120_000)
+
+  it("adds directory contacts through a saved filter: named parameters, header and URL-button variables", async () => {
+    const url = await seeded()
+    const run = (args: ReadonlyArray<string>) => megaphone(cwd, args, { MEGAPHONE_DATABASE_URL: url })
+    await withStorage(url, (s) => Effect.gen(function*() {
+      yield* s.importDirectory([
+        { phone: "+420601000001", columns: { city: "Praha", jmeno: "Jana", zasilka: "Z-1" } },
+        { phone: "+420601000002", columns: { city: "Praha", jmeno: "", zasilka: "Z-2" } },
+        { phone: "+420601000003", columns: { city: "Brno", jmeno: "Petr", zasilka: "Z-3" } }
+      ], "update", T0)
+      yield* s.createFilter("praha", Result.getOrThrow(Filter.parse("city = \"Praha\"")), T0)
+    }))
+
+    const promo = (await run(["campaigns", "create", "--name", "Promo", "--account", "shop", "--template", "promo"])).stdout.trim()
+    const named = await run(["campaigns", "add-contacts", promo, "--filter", "praha", "--phone-column", "phone",
+      "--var", "first_name=jmeno", "--default", "first_name=zákazníku", "--default", "discount=20 %", "--json"])
+    expect(named.code).toBe(0)
+    expect(JSON.parse(named.stdout)).toMatchObject({ added: 2, rejected: [] })
+    const promoContacts = JSON.parse((await run(["campaigns", "contacts", promo, "--json"])).stdout).contacts
+    expect(promoContacts.map((c: { parameters: unknown }) => c.parameters)).toEqual([
+      { first_name: "Jana", discount: "20 %" },
+      { first_name: "zákazníku", discount: "20 %" }
+    ])
+
+    const shipping = (await run(["campaigns", "create", "--name", "Zásilky", "--account", "shop", "--template", "shipping_update"])).stdout.trim()
+    expect((await run(["campaigns", "template-csv", shipping])).stdout.split("\r\n")[0]).toBe("phone,header.1,1,button.0")
+    const unmapped = await run(["campaigns", "add-contacts", shipping, "--filter", "praha", "--phone-column", "phone", "--var", "1=jmeno",
+      "--var", "button.0=tracking"])
+    expect(unmapped.code).toBe(1)
+    expect(unmapped.stderr).toContain("Variable header.1 (")
+    expect(unmapped.stderr).toContain('Variable button.0 (Button 0 "Sledovat" URL suffix after https://shop.example/t/) is mapped to column "tracking", which does not exist.')
+    const parts = await run(["campaigns", "add-contacts", shipping, "--filter", "praha", "--phone-column", "phone",
+      "--var", "header.1=zasilka", "--var", "1=jmeno", "--var", "button.0=zasilka", "--default", "1=zákazníku", "--json"])
+    expect(JSON.parse(parts.stdout)).toMatchObject({ added: 2, rejected: [] })
+    const exported = (await run(["campaigns", "contacts", shipping, "--csv"])).stdout.split("\r\n")
+    expect(exported[0]).toMatch(/^id,phone,recipient,var\.header\.1,var\.1,var\.button\.0,state,/)
+    expect(exported[2]).toMatch(/^\d+,'\+420601000002,420601000002,Z-2,zákazníku,Z-2,initial,/)
   }, 120_000)
 })

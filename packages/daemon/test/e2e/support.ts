@@ -156,6 +156,24 @@ export const e2eFile = async () => {
 /** A recipient (wa_id) numbered n: Czech mobiles 420 601 2xx xxx. */
 export const recipient = (n: number): string => `420601${String(200_000 + n)}`
 
+/** Runs `megaphone ARGS` through the real CLI and expects it to succeed (the command and stderr show when not). */
+export const cli = (cwd: string, env: Record<string, string>) => async (args: ReadonlyArray<string>) => {
+  const result = await megaphone(cwd, args, env)
+  expect([args.join(" "), result.code, result.stderr]).toEqual([args.join(" "), 0, expect.any(String)])
+  return result
+}
+
+/**
+ * Through the real CLI: account "shop" (its tier and throughput read from the simulator by `accounts refresh`)
+ * and its templates synced from the simulator.
+ */
+export const setUpShop = async (cwd: string, env: Record<string, string>, simulatorUrl: string): Promise<void> => {
+  const run = cli(cwd, env)
+  await run(["accounts", "add", "shop", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, "--token-env", "SIM_TOKEN", "--graph-url", simulatorUrl])
+  await run(["accounts", "refresh", "shop"])
+  await run(["templates", "sync", "--account", "shop"])
+}
+
 /**
  * Through the real CLI: the account (its tier and throughput read from the simulator by `accounts refresh`),
  * its templates, a campaign on `order_done` with `contacts` contacts from a CSV; returns the campaign id.
@@ -168,14 +186,8 @@ export const seedCampaign = async (
   simulatorUrl: string,
   options: { readonly contacts: number; readonly mps?: number; readonly start?: boolean }
 ): Promise<string> => {
-  const run = async (args: ReadonlyArray<string>) => {
-    const result = await megaphone(cwd, args, env)
-    expect([args.join(" "), result.code, result.stderr]).toEqual([args.join(" "), 0, expect.any(String)])
-    return result
-  }
-  await run(["accounts", "add", "shop", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, "--token-env", "SIM_TOKEN", "--graph-url", simulatorUrl])
-  await run(["accounts", "refresh", "shop"])
-  await run(["templates", "sync", "--account", "shop"])
+  const run = cli(cwd, env)
+  await setUpShop(cwd, env, simulatorUrl)
   const id = (await run(["campaigns", "create", "--name", "Objednávky", "--account", "shop", "--template", "order_done"])).stdout.trim()
   const csv = join(cwd, `contacts-${id}.csv`)
   const rows = Array.from({ length: options.contacts }, (_, i) => `+${recipient(i)},pane,Novák ${i},${1000 + i}`)

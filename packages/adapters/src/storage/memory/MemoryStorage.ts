@@ -221,6 +221,31 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
       return row === undefined ? [] : [row.contact]
     })
 
+  /** The directory contacts matching the filter and the search (each optional), in id (= insertion) order. */
+  const directoryMatching = (filter: Filter.Filter | undefined, search: string | undefined): Array<DirectoryContact> =>
+    [...directory.values()].filter((c) =>
+      (filter === undefined || Filter.evaluate(filter, { phone: c.phone, ...c.columns })) &&
+      (search === undefined || Ports.Storage.matchesSearch(c, search))
+    )
+
+  /** Delete these directory contacts; campaign contacts added from them keep everything but the link. */
+  const deleteDirectory = (ids: ReadonlySet<string>): number => {
+    let deleted = 0
+    for (const id of ids) {
+      const contact = directory.get(id)
+      if (contact === undefined) continue
+      directory.delete(id)
+      directoryByPhone.delete(contact.phone)
+      deleted++
+    }
+    if (deleted === 0) return 0
+    for (const [id, row] of contacts) {
+      const linked = row.contact.directoryContactId
+      if (linked !== null && ids.has(linked)) contacts.set(id, { ...row, contact: { ...row.contact, directoryContactId: null } })
+    }
+    return deleted
+  }
+
   const storage: StorageShape = {
     // Accounts -------------------------------------------------------------------------------------------
     saveAccount: (account) =>
@@ -298,13 +323,24 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
         }
         return ok({ inserted, updated, skipped })
       }),
-    listDirectory: (filter, page) =>
+    listDirectory: (filter, page, search) =>
+      atomically(() => ok(paginate(directoryMatching(filter, search), page).map(copy))),
+    countDirectory: (filter, search) => atomically(() => ok(directoryMatching(filter, search).length)),
+    getDirectoryContact: (key) =>
       atomically(() => {
-        const matching = [...directory.values()].filter((c) =>
-          filter === undefined || Filter.evaluate(filter, { phone: c.phone, ...c.columns })
-        )
-        return ok(paginate(matching, page).map(copy))
+        const id = "id" in key ? key.id : directoryByPhone.get(key.phone)
+        return ok(Option.fromNullishOr(id === undefined ? undefined : directory.get(id)).pipe(Option.map(copy)))
       }),
+    deleteDirectoryContacts: (keys) =>
+      atomically(() => {
+        const ids = new Set(keys.flatMap((key) => {
+          const id = "id" in key ? key.id : directoryByPhone.get(key.phone)
+          return id !== undefined && directory.has(id) ? [id] : []
+        }))
+        return ok(deleteDirectory(ids))
+      }),
+    deleteDirectoryMatching: (filter) =>
+      atomically(() => ok(deleteDirectory(new Set(directoryMatching(filter, undefined).map((c) => c.id))))),
     directoryColumns: () =>
       atomically(() => {
         const names = new Set<string>()

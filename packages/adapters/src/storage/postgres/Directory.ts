@@ -2,9 +2,10 @@
  * The directory: contacts keyed by phone with free-form columns, imported in bulk and listed through filters.
  */
 import type { Filter, Ports } from "@megaphone/core"
-import { Effect } from "effect"
-import { date, decode, id, isId, jsons, type Op, type Row, type Sql, str, stringRecord, texts } from "./Rows.ts"
-import { compile } from "./FilterSql.ts"
+import { Effect, Option } from "effect"
+import type { Statement } from "effect/sql"
+import { compile, search as searchCondition } from "./FilterSql.ts"
+import { date, decode, id, isId, jsons, num, type Op, type Row, type Sql, str, stringRecord, texts } from "./Rows.ts"
 
 // 2 array parameters per statement whatever the size; chunks only bound the size of one message.
 const CHUNK = 10_000
@@ -89,11 +90,19 @@ const readDirectoryContact = (row: Row): Ports.Storage.DirectoryContact => ({
   updatedAt: date(row, "updated_at")
 })
 
-/** See `StorageShape.listDirectory`: the filter compiles to SQL over `columns` and `phone`. */
+/** `and …` conditions selecting the rows of a filter and a search (either may be absent), for after a `where`. */
+const selecting = (sql: Sql, filter: Filter.Filter | undefined, search: string | undefined) =>
+  sql`
+    ${filter === undefined ? sql.literal("") : sql`and (${compile(filter)})`}
+    ${search === undefined ? sql.literal("") : sql`and ${searchCondition(search)}`}
+  `
+
+/** See `StorageShape.listDirectory`: the filter and the search compile to SQL over `columns` and `phone`. */
 export const listDirectory = (
   sql: Sql,
   filter: Filter.Filter | undefined,
-  page: Ports.Storage.Page
+  page: Ports.Storage.Page,
+  search?: string
 ): Op<ReadonlyArray<Ports.Storage.DirectoryContact>> =>
   Effect.gen(function*() {
     const afterId = page.afterId ?? "0"
@@ -102,12 +111,76 @@ export const listDirectory = (
       select d.id, d.phone, d.columns, d.created_at, d.updated_at
       from directory_contacts d
       where d.id > ${afterId}::bigint
-        ${filter === undefined ? sql.literal("") : sql`and (${compile(filter)})`}
+        ${selecting(sql, filter, search)}
       order by d.id
       limit ${Math.floor(page.limit)}
     `
     return yield* decode("listDirectory", rows, readDirectoryContact)
   })
+
+/** See `StorageShape.countDirectory`: one `count(*)`, however many rows match. */
+export const countDirectory = (sql: Sql, filter: Filter.Filter | undefined, search?: string): Op<number> =>
+  Effect.gen(function*() {
+    const rows = yield* sql<Row>`
+      select count(*) as matched
+      from directory_contacts d
+      where true
+        ${selecting(sql, filter, search)}
+    `
+    const [matched = 0] = yield* decode("countDirectory", rows, (r) => num(r, "matched"))
+    return matched
+  })
+
+/** See `StorageShape.getDirectoryContact`. */
+export const getDirectoryContact = (
+  sql: Sql,
+  key: Ports.Storage.DirectoryKey
+): Op<Option.Option<Ports.Storage.DirectoryContact>> =>
+  Effect.gen(function*() {
+    if ("id" in key && !isId(key.id)) return Option.none()
+    const rows = yield* sql<Row>`
+      select d.id, d.phone, d.columns, d.created_at, d.updated_at
+      from directory_contacts d
+      where ${"id" in key ? sql`d.id = ${key.id}::bigint` : sql`d.phone = ${key.phone}`}
+    `
+    return Option.fromNullishOr((yield* decode("getDirectoryContact", rows, readDirectoryContact))[0])
+  })
+
+/**
+ * Delete the rows `condition` selects and unlink the campaign contacts added from them, in one statement: the
+ * campaign contacts keep their frozen parameters, only `directory_contact_id` becomes null (index of migration 0003).
+ */
+const deleteWhere = (sql: Sql, operation: string, condition: Statement.Fragment): Op<number> =>
+  Effect.gen(function*() {
+    const rows = yield* sql<Row>`
+      with deleted as (
+        delete from directory_contacts d
+        where ${condition}
+        returning d.id
+      ), unlinked as (
+        update campaign_contacts cc
+        set directory_contact_id = null
+        from deleted
+        where cc.directory_contact_id = deleted.id
+      )
+      select count(*) as deleted from deleted
+    `
+    const [deleted = 0] = yield* decode(operation, rows, (r) => num(r, "deleted"))
+    return deleted
+  })
+
+/** See `StorageShape.deleteDirectoryContacts`. */
+export const deleteDirectoryContacts = (sql: Sql, keys: ReadonlyArray<Ports.Storage.DirectoryKey>): Op<number> => {
+  // A key that cannot be an id names no row; leaving it out keeps the bigint cast from failing the statement.
+  const ids = keys.flatMap((k) => ("id" in k && isId(k.id) ? [k.id] : []))
+  const phones = keys.flatMap((k) => ("phone" in k ? [k.phone] : []))
+  if (ids.length === 0 && phones.length === 0) return Effect.succeed(0)
+  return deleteWhere(sql, "deleteDirectoryContacts", sql`d.id = any(${texts(ids)}::bigint[]) or d.phone = any(${texts(phones)}::text[])`)
+}
+
+/** See `StorageShape.deleteDirectoryMatching`. */
+export const deleteDirectoryMatching = (sql: Sql, filter: Filter.Filter): Op<number> =>
+  deleteWhere(sql, "deleteDirectoryMatching", sql`(${compile(filter)})`)
 
 /** See `StorageShape.directoryColumns`. */
 export const directoryColumns = (sql: Sql): Op<ReadonlyArray<string>> =>

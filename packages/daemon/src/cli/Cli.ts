@@ -8,11 +8,12 @@ import { filters } from "./commands/filters.ts"
 import { migrate } from "./commands/migrate.ts"
 import { simulator } from "./commands/simulator.ts"
 import { templates } from "./commands/templates.ts"
+import { tui } from "./commands/tui.ts"
 
 /** The root command and its subcommands. */
 export const megaphone = Command.make("megaphone").pipe(
   Command.withDescription("WhatsApp template-message campaigns through Meta's Cloud API."),
-  Command.withSubcommands([migrate, accounts, templates, contacts, filters, campaigns, daemon, simulator])
+  Command.withSubcommands([migrate, accounts, templates, contacts, filters, campaigns, daemon, tui, simulator])
 )
 
 /** Run the CLI on an argument list (without `node` and the script). */

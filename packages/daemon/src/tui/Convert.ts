@@ -1,0 +1,147 @@
+/**
+ * The dashboard's data (the TUI's port types) from the JSON shapes the CLI prints and the admin API answers
+ * (campaigns/Json.ts, accounts/Json.ts). Both sources — over the admin API and over the database — first have
+ * those shapes, so every conversion and every derived view (errors by code, retries, template issues) is
+ * written once, here.
+ */
+import type { Campaign } from "@megaphone/core"
+import type { Source } from "@megaphone/tui"
+import type * as AccountsJson from "../accounts/Json.ts"
+import type * as Json from "../campaigns/Json.ts"
+
+type CampaignJson = typeof Json.CampaignJson.Type
+type ContactJson = typeof Json.CampaignContact.Type
+
+/** How many retries the dashboard lists by name (the rest are counted). */
+const SOONEST = 5
+
+/** The campaign's lifecycle back from its JSON. */
+export const lifecycle = (c: CampaignJson): Campaign.CampaignLifecycle => {
+  const reason = c.pause_reason
+  return {
+    state: c.state,
+    pauseReason: reason === null
+      ? null
+      : reason.by === "operator"
+      ? { _tag: "Operator" }
+      // The kind travels as text; the dashboard reads only the explanation and the code.
+      : { _tag: "System", kind: reason.kind as Campaign.SystemPauseKind, explanation: reason.explanation, ...(reason.code === null ? {} : { code: reason.code }) },
+    createdAt: c.created_at,
+    startedAt: c.started_at,
+    pausedAt: c.paused_at,
+    endedAt: c.ended_at
+  }
+}
+
+/** A campaign for the list. */
+export const campaign = (c: CampaignJson): Source.CampaignSummary => ({
+  id: c.id,
+  name: c.name,
+  account: c.account,
+  template: c.template,
+  language: c.language,
+  lifecycle: lifecycle(c),
+  counts: c.counts
+})
+
+/** An account with its quota use (none known: nothing used, the account's own limit). */
+export const account = (a: typeof AccountsJson.Account.Type, quota: typeof Json.Quota.Type | undefined): Source.AccountStatus => ({
+  name: a.name,
+  displayPhoneNumber: a.display_phone_number,
+  tier: a.messaging_tier,
+  qualityRating: a.quality_rating,
+  used: quota?.used ?? 0,
+  limit: quota?.limit ?? a.messaging_limit,
+  // The API gives a time even while there is room (it is then "now"); the dashboard wants one only when full.
+  nextFreeAt: quota === undefined || quota.remaining === "unlimited" || quota.remaining > 0 ? null : quota.next_free_at,
+  throughputMps: a.throughput_mps
+})
+
+/** A contact row. */
+export const contact = (c: ContactJson): Source.ContactRow => ({
+  id: c.id,
+  phone: c.phone,
+  state: c.state,
+  attempts: c.attempts,
+  nextAttemptAt: c.next_attempt_at,
+  lastError: c.last_error,
+  wamid: c.wamid,
+  stateTimes: c.state_times
+})
+
+/** The campaigns whose failures and retries matter now: those that have started and not been stopped. */
+export const watched = (campaigns: ReadonlyArray<CampaignJson>): ReadonlyArray<CampaignJson> =>
+  campaigns.filter((c) => c.state === "running" || c.state === "paused" || c.state === "finished")
+
+/** The contact states whose last error the dashboard groups. */
+export const failedStates = ["error", "sending_failed", "retry_scheduled"] as const
+
+/** A campaign's contacts in one of {@link failedStates}. */
+export interface FailedContacts {
+  readonly campaign: string
+  readonly contacts: ReadonlyArray<ContactJson>
+}
+
+/** Failures grouped by their code, most frequent first (ties: by code). */
+export const errorGroups = (failed: ReadonlyArray<FailedContacts>): ReadonlyArray<Source.ErrorGroup> => {
+  const groups = new Map<string, { count: number; sample: string; campaigns: Set<string> }>()
+  for (const { campaign: id, contacts } of failed) {
+    for (const c of contacts) {
+      if (c.last_error === null) continue
+      const group = groups.get(c.last_error.code) ?? { count: 0, sample: c.last_error.text, campaigns: new Set<string>() }
+      group.count++
+      group.campaigns.add(id)
+      groups.set(c.last_error.code, group)
+    }
+  }
+  return [...groups.entries()]
+    .map(([code, g]) => ({ code, count: g.count, sample: g.sample, campaigns: [...g.campaigns] }))
+    .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code))
+}
+
+/** The retries scheduled: the exact total from the campaigns' counts, the soonest few from their contacts. */
+export const retries = (campaigns: ReadonlyArray<CampaignJson>, failed: ReadonlyArray<FailedContacts>): Source.Retries => {
+  const scheduled = failed.flatMap(({ campaign: id, contacts }) =>
+    contacts.filter((c) => c.state === "retry_scheduled").map((c): Source.ScheduledRetry => ({
+      campaignId: id,
+      phone: c.phone,
+      attempts: c.attempts,
+      nextAttemptAt: c.next_attempt_at,
+      lastError: c.last_error
+    }))
+  )
+  const at = (r: Source.ScheduledRetry) => r.nextAttemptAt?.getTime() ?? Number.POSITIVE_INFINITY
+  return {
+    total: campaigns.reduce((n, c) => n + c.counts.retry_scheduled, 0),
+    soonest: scheduled.sort((a, b) => at(a) - at(b)).slice(0, SOONEST)
+  }
+}
+
+/**
+ * Synced templates that cannot be sent (the seed's warning triangle): those still listed by Meta, and any gone
+ * one a campaign that has not ended still uses. `czech` gives the Czech explanation when the source knows it.
+ */
+export const templateIssues = (
+  templates: ReadonlyArray<typeof AccountsJson.TemplateRow.Type>,
+  campaigns: ReadonlyArray<CampaignJson>,
+  czech: (template: typeof AccountsJson.TemplateRow.Type) => string | undefined = () => undefined
+): ReadonlyArray<Source.TemplateIssue> => {
+  const inUse = new Set(campaigns.filter((c) => c.state !== "stopped" && c.state !== "finished").map((c) => `${c.template}/${c.language}`))
+  return templates
+    .filter((t) => !t.usable && (t.deleted_at === null || inUse.has(`${t.name}/${t.language}`)))
+    .map((t) => {
+      const cs = czech(t)
+      const en = t.explanation ?? `Template ${t.name} has status ${t.status} and cannot be sent.`
+      return { template: t.name, language: t.language, status: t.status, accounts: t.accounts, explanation: cs === undefined ? { en } : { en, cs } }
+    })
+}
+
+/** What adding contacts did. */
+export const addReport = (r: typeof Json.AddContactsReport.Type): Source.AddContactsReport => ({
+  added: r.added,
+  invalid: r.invalid,
+  suppressed: r.suppressed,
+  duplicates: r.already_in_campaign.length,
+  rejected: r.rejected.length,
+  state: r.state
+})

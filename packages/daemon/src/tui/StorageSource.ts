@@ -1,0 +1,86 @@
+/**
+ * The dashboard's data straight from the database, read-only: for when no daemon runs. It reads what the admin
+ * API would answer (the same JSON shapes, built by the same functions) and refuses every action with `reason`:
+ * a campaign is changed by the daemon that sends it, or through its admin API.
+ */
+import { Ports, Template } from "@megaphone/core"
+import type { Source } from "@megaphone/tui"
+import { Clock, Effect } from "effect"
+import * as AccountsJson from "../accounts/Json.ts"
+import * as Json from "../campaigns/Json.ts"
+import * as Operations from "../campaigns/Operations.ts"
+import { toPromise } from "./ApiSource.ts"
+import * as Convert from "./Convert.ts"
+
+/** Contacts per state and campaign read for the errors and retries panels. */
+const FAILED_PAGE = 200
+
+/** Runs a storage read (the caller provides the storage). */
+export type Run = <A>(effect: Effect.Effect<A, { readonly message: string }, Ports.Storage.Storage>) => Promise<A>
+
+/** A source over the storage `run` provides; `description` says which database, `reason` why it is read-only. */
+export const make = (run: Run, description: string, reason: string): Source.Source => {
+  const read = <A>(body: (storage: Ports.Storage.StorageShape) => Effect.Effect<A, { readonly message: string }>) =>
+    run(Ports.Storage.Storage.use(body))
+  const campaigns = (storage: Ports.Storage.StorageShape) =>
+    Effect.map(Operations.list(storage), (all) => all.map(({ campaign, counts }) => Json.campaign(campaign, counts)))
+  const failed = () =>
+    read((storage) =>
+      Effect.gen(function*() {
+        const all = yield* campaigns(storage)
+        const failed = yield* Effect.forEach(Convert.watched(all), (c) =>
+          Effect.forEach(Convert.failedStates.filter((state) => c.counts[state] > 0), (state) =>
+            storage.listCampaignContacts(c.id, state, { limit: FAILED_PAGE })).pipe(
+              Effect.map((pages): Convert.FailedContacts => ({ campaign: c.id, contacts: pages.flat().map(Json.campaignContact) }))
+            ))
+        return { campaigns: all, failed }
+      })
+    )
+  const refuse = () => Promise.reject(new Error(`Read-only — ${reason}`))
+
+  return {
+    mode: { _tag: "ReadOnly", description, reason },
+    campaigns: () => read(campaigns).then((all) => all.map(Convert.campaign)),
+    accounts: () =>
+      read((storage) =>
+        Effect.gen(function*() {
+          const now = new Date(yield* Clock.currentTimeMillis)
+          const accounts = yield* storage.listAccounts()
+          return yield* Effect.forEach(accounts, (a) =>
+            Effect.map(storage.quotaUsage(a, now), (q) => Convert.account(AccountsJson.account(a), Json.quota(q))))
+        })
+      ),
+    recentErrors: () => failed().then(({ failed }) => Convert.errorGroups(failed)),
+    retries: () => failed().then(({ campaigns, failed }) => Convert.retries(campaigns, failed)),
+    templateIssues: () =>
+      read((storage) =>
+        Effect.gen(function*() {
+          const [stored, accounts, all] = yield* Effect.all([storage.listTemplates(), storage.listAccounts(), campaigns(storage)])
+          const czech = new Map(stored.map((t) => {
+            const usability = Template.usability(t.template)
+            return [`${t.wabaId}/${t.template.name}/${t.template.language}`, usability.usable ? undefined : usability.problems.map((p) => p.cs).join(" ")]
+          }))
+          return Convert.templateIssues(
+            stored.map((t) => AccountsJson.templateRow(t, accounts)),
+            all,
+            (t) => czech.get(`${t.waba_id}/${t.name}/${t.language}`)
+          )
+        })
+      ),
+    contacts: (id, query) =>
+      read((storage) =>
+        storage.listCampaignContacts(id, query.state, query.afterId === undefined ? { limit: query.limit } : { afterId: query.afterId, limit: query.limit })
+      ).then((rows) => ({
+        contacts: rows.map((c) => Convert.contact(Json.campaignContact(c))),
+        nextAfterId: rows.length === query.limit ? rows.at(-1)?.id ?? null : null
+      })),
+    pause: refuse,
+    resume: refuse,
+    stop: refuse,
+    addContacts: refuse
+  }
+}
+
+/** Runs storage reads with the storage in `context` (the command's, open while the dashboard runs). */
+export const runWith = (storage: Ports.Storage.StorageShape): Run => (effect) =>
+  toPromise(Effect.provideService(effect, Ports.Storage.Storage, storage))

@@ -7,8 +7,9 @@ const E2E = ["packages/*/test/e2e/**/*.test.ts", "packages/daemon/test/dispatch/
 
 export default defineConfig({
   test: {
-    // One embedded PostgreSQL (and an external one when available) per run, for the storage tests.
-    globalSetup: ["packages/adapters/test/support/globalSetup.ts"],
+    // One embedded PostgreSQL (and an external one when available) per run, for the storage tests; the production
+    // binary, built once, for the tests that run `megaphone`.
+    globalSetup: ["packages/adapters/test/support/globalSetup.ts", "packages/daemon/test/support/globalSetup.ts"],
     // Most time goes to waiting — on child processes, PostgreSQL, leases and outages in the end-to-end tests —
     // not to the CPU: more files at once than the default (cores − 1) keeps a 2-core run short.
     maxWorkers: 3,
@@ -17,8 +18,8 @@ export default defineConfig({
         extends: true,
         test: { name: "unit", include: ["packages/*/test/**/*.test.{ts,tsx}"], exclude: E2E, sequence: { groupOrder: 0 } }
       },
-      // Five files, mostly waiting (leases, a 30 s outage): all at once.
-      { extends: true, test: { name: "e2e", include: E2E, sequence: { groupOrder: 1 }, maxWorkers: 5 } }
+      // Six files, mostly waiting (leases, a 30 s outage): all at once.
+      { extends: true, test: { name: "e2e", include: E2E, sequence: { groupOrder: 1 }, maxWorkers: 6 } }
     ],
     coverage: {
       provider: "v8",

@@ -113,10 +113,16 @@ const typeOf = (type: NumberType): PhoneNumberType => (type === undefined ? "unk
 
 const regionNames = new Intl.DisplayNames(["en"], { type: "region" })
 
-/** `Czechia (CZ)` — a country a person recognises. */
+const countryNames = new Map<string, string>()
+
+/** `Czechia (CZ)` — a country a person recognises (looked up once per country: it is slow). */
 const countryName = (country: string): string => {
+  const known = countryNames.get(country)
+  if (known !== undefined) return known
   const name = country === "001" ? undefined : regionNames.of(country)
-  return name === undefined || name === country ? country : `${name} (${country})`
+  const shown = name === undefined || name === country ? country : `${name} (${country})`
+  countryNames.set(country, shown)
+  return shown
 }
 
 // A neighbour's code as the example, so the hint never suggests the code that just failed.
@@ -125,12 +131,18 @@ const exampleCode = (country: CountryCode): string => (getCountryCallingCode(cou
 const fail = (input: string, reason: InvalidPhoneNumber["reason"], explanation: string) =>
   Result.fail(new InvalidPhoneNumber({ input, reason, explanation }))
 
-const accept = (parsed: ParsedNumber): PhoneNumber => ({
-  e164: parsed.number,
-  waId: parsed.number.slice(1),
-  country: parsed.country ?? "001",
-  type: typeOf(parsed.getType())
-})
+// The line type costs as much as the validation itself and few callers ask: it is worked out when first read.
+const accept = (parsed: ParsedNumber): PhoneNumber => {
+  let type: PhoneNumberType | undefined
+  return {
+    e164: parsed.number,
+    waId: parsed.number.slice(1),
+    country: parsed.country ?? "001",
+    get type() {
+      return (type ??= typeOf(parsed.getType()))
+    }
+  }
+}
 
 /**
  * Normalises a phone number as people write it (`+420 601 123 456`, `00420601123456`, `420601123456`,
@@ -139,7 +151,6 @@ const accept = (parsed: ParsedNumber): PhoneNumber => ({
 export const normalize = (input: string, options: NormalizeOptions = {}): Result.Result<PhoneNumber, InvalidPhoneNumber> => {
   const requested = (options.defaultCountry ?? DEFAULT_COUNTRY).toUpperCase()
   const defaultCountry: CountryCode = isSupportedCountry(requested) ? requested : DEFAULT_COUNTRY
-  const home = countryName(defaultCountry)
   const homeCode = `+${getCountryCallingCode(defaultCountry)}`
   const trimmed = input.trim()
   if (trimmed === "") {
@@ -166,24 +177,30 @@ export const normalize = (input: string, options: NormalizeOptions = {}): Result
       `"${trimmed}" is too short to be a phone number. Write the whole number with its country code, e.g. ${homeCode} 601 123 456.`)
   }
 
+  // The readings tried, in order; the first valid one is the number (each validation is costly: done once).
   const candidates: Array<ParsedNumber> = []
+  let valid: ParsedNumber | undefined
+  const tryReading = (parsed: ParsedNumber | undefined): void => {
+    if (parsed === undefined || valid !== undefined) return
+    candidates.push(parsed)
+    if (parsed.isValid()) valid = parsed
+  }
   if (international !== undefined) {
     const parsed = parsePhoneNumberFromString(international)
-    if (parsed === undefined || validatePhoneNumberLength(international) === "INVALID_COUNTRY") {
+    tryReading(parsed)
+    // A valid number has a known country code: the length check (another parse) is for the others only.
+    if (parsed === undefined || (valid === undefined && validatePhoneNumberLength(international) === "INVALID_COUNTRY")) {
       return fail(input, "invalid_country_code",
-        `"${trimmed}" does not start with a known country code. Check the digits after + (e.g. ${homeCode} for ${home}).`)
+        `"${trimmed}" does not start with a known country code. Check the digits after + (e.g. ${homeCode} for ${countryName(defaultCountry)}).`)
     }
-    candidates.push(parsed)
   } else {
     // Read as a national number of the default country first, then as country code + number written without "+".
-    const national = parsePhoneNumberFromString(compact, defaultCountry)
-    if (national !== undefined) candidates.push(national)
-    const withPlus = parsePhoneNumberFromString(`+${compact}`)
-    if (withPlus !== undefined) candidates.push(withPlus)
+    tryReading(parsePhoneNumberFromString(compact, defaultCountry))
+    if (valid === undefined) tryReading(parsePhoneNumberFromString(`+${compact}`))
   }
 
-  const valid = candidates.find((parsed) => parsed.isValid())
   if (valid === undefined) {
+    const home = countryName(defaultCountry)
     const best = candidates[0]
     const country = best?.country ?? (international === undefined ? defaultCountry : undefined)
     const where = country === undefined ? `a +${best?.countryCallingCode ?? ""} number` : `a number of ${countryName(country)}`

@@ -8,10 +8,11 @@ import { promisify } from "node:util"
 import { Database } from "@megaphone/adapters"
 import { Ports } from "@megaphone/core"
 import { Effect, Redacted } from "effect"
-import { afterAll, beforeAll } from "vitest"
+import { afterAll, beforeAll, inject } from "vitest"
 import { config, type Running, startSimulator } from "../../../adapters/test/transport/simulator/support.ts"
 
-const bin = join(import.meta.dirname, "..", "..", "bin", "megaphone.ts")
+/** The production binary this test run built (support/globalSetup.ts). */
+export const bin = inject("megaphoneBinary")
 
 /** What one run printed and how it exited. */
 export interface RunResult {

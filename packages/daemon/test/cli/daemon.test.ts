@@ -11,11 +11,10 @@ import * as EmbeddedPostgres from "../../../adapters/src/storage/embedded/Embedd
 import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
 import { config, PHONE_ID, PHONE_ID_2, type Running, startSimulator, TOKEN, WABA_ID } from "../../../adapters/test/transport/simulator/support.ts"
 import { eventually } from "../e2e/support.ts"
-import { megaphone, scratchDirectory } from "./binary.ts"
+import { bin, megaphone, scratchDirectory } from "./binary.ts"
 
 const APP_SECRET = "daemon-test-app-secret"
 const ADMIN_TOKEN = "daemon-test-admin-token"
-const bin = join(import.meta.dirname, "..", "..", "bin", "megaphone.ts")
 
 const cwd = await scratchDirectory()
 let simulator: Running | undefined

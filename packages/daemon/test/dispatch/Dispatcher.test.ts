@@ -232,12 +232,12 @@ describe("run", () => {
         const fiber = yield* Effect.forkChild(run(shop, Redacted.make(TOKEN), { ...options, idleMs: 50 }))
         const started = yield* Clock.currentTimeMillis
         while ((yield* lifecycleOf(storage, campaign.id)).state !== "finished") {
-          expect((yield* Clock.currentTimeMillis) - started).toBeLessThan(10_000)
+          expect((yield* Clock.currentTimeMillis) - started).toBeLessThan(25_000)
           yield* Effect.sleep(Duration.millis(20))
         }
         yield* Fiber.interrupt(fiber)
         const stats = yield* sim.stats
         expect(stats.accepted).toBe(50)
         expect(Object.values(stats.acceptedPerRecipient).every((n) => n === 1)).toBe(true)
-      })))
+      })), 30_000)
 })

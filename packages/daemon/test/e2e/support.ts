@@ -12,13 +12,12 @@ import * as EmbeddedPostgres from "../../../adapters/src/storage/embedded/Embedd
 import type { SimulatorConfigInput } from "../../../adapters/src/transport/simulator/Config.ts"
 import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
 import { config, PHONE_ID, type Running, startSimulator, TOKEN, WABA_ID } from "../../../adapters/test/transport/simulator/support.ts"
-import { megaphone, scratchDirectory, withStorage } from "../cli/binary.ts"
+import { bin, megaphone, scratchDirectory, withStorage } from "../cli/binary.ts"
 
 export { PHONE_ID, TOKEN, WABA_ID }
 
 export const APP_SECRET = "e2e-app-secret"
 export const ADMIN_TOKEN = "e2e-admin-token"
-const bin = join(import.meta.dirname, "..", "..", "bin", "megaphone.ts")
 
 /**
  * Short retry waits so a faulty campaign settles in seconds (the rules are the production ones); the shortest

@@ -2,12 +2,11 @@
 // PostgreSQL: the screen while a campaign progresses, after `p` (and the daemon agrees it is paused), after a
 // resize; then read-only straight on the database, where `p` is refused. Skipped where tmux is missing.
 import { execFile, execFileSync } from "node:child_process"
-import { join } from "node:path"
 import { promisify } from "node:util"
 import { afterAll, expect, it } from "vitest"
+import { bin } from "../cli/binary.ts"
 import { ADMIN_TOKEN, e2eFile, eventually, seedCampaign, shown, sleep, startDaemon } from "../e2e/support.ts"
 
-const entry = join(import.meta.dirname, "..", "..", "bin", "megaphone.ts")
 const socket = `megaphone-tui-test-${process.pid}`
 const hasTmux = (() => {
   try {
@@ -29,7 +28,7 @@ const startTui = async (session: string, cwd: string, env: Record<string, string
   const vars = { PATH: process.env["PATH"] ?? "", TERM: "xterm-256color", ...env }
   await tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", "-c", cwd,
     ...Object.entries(vars).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
-    process.execPath, entry, "tui", ...args)
+    process.execPath, bin, "tui", ...args)
 }
 
 const { cwd, scenario } = await e2eFile()

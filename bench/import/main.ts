@@ -2,7 +2,9 @@
  * The import benchmark (issue 7): the production `megaphone` binary importing a 1,000,000-row CSV as Czech Excel
  * saves it (Windows-1250, `;`, CRLF, diacritics, phones written every which way) into the directory of a durable
  * embedded PostgreSQL, then adding every one of those contacts to a campaign from a filter. Each step is one run
- * of the CLI, timed from spawn to exit, with its peak resident memory (the kernel's high-water mark).
+ * of the CLI — the production binary run as an executable, so with the Node options of its interpreter line —
+ * timed from spawn to exit, with its peak resident memory (the kernel's high-water mark). BENCH_CLI_NODE_OPTIONS
+ * adds Node options (e.g. to compare heap settings).
  *
  *   npm run bench:import -- [--rows 1000000] [--json]
  *
@@ -111,7 +113,13 @@ interface Run {
 const megaphone = (args: ReadonlyArray<string>, env: Record<string, string>, cwd: string): Promise<Run> =>
   new Promise((resolve, reject) => {
     const started = performance.now()
-    const child = spawn(process.execPath, [bin, ...args], { cwd, env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] })
+    const nodeOptions = process.env["BENCH_CLI_NODE_OPTIONS"]
+    // Run as a user runs it (`npx megaphone`, `./megaphone.mjs`): through its interpreter line and the Node options there.
+    const child = spawn(bin, args, {
+      cwd,
+      env: { PATH: process.env["PATH"] ?? "", ...env, ...(nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions }) },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     let stdout = ""
     let stderr = ""
     let peak = 0

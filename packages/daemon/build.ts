@@ -6,6 +6,7 @@
  *
  *   npm run build               (or: node packages/daemon/build.ts [OUT_FILE])
  */
+import { chmod } from "node:fs/promises"
 import * as path from "node:path"
 import { build } from "rolldown"
 
@@ -29,6 +30,8 @@ export const buildBinary = async (file: string = OUTPUT): Promise<void> => {
     // One file, although Ink and the TUI are loaded by a dynamic import (only `megaphone tui` needs them).
     output: { file, format: "esm", codeSplitting: false }
   })
+  // The bundle keeps bin/megaphone.ts's interpreter line (and its young-generation size): runnable as `./megaphone.mjs`.
+  await chmod(file, 0o755)
 }
 
 if (import.meta.main) {

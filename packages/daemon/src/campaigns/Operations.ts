@@ -235,8 +235,10 @@ export const operate = (
 // ---------------------------------------------------------------------------------------------------------
 // Adding contacts
 
-// Contacts per storage call while adding (each call is one transaction).
+// Contacts per storage call while adding (each call is one transaction), and how many such calls may run at once:
+// PostgreSQL spends most of the time of a big add maintaining the indexes, and two backends use two cores.
 const ADD_BATCH = 5_000
+const WRITES_IN_FLIGHT = 2
 
 /** What adding contacts did. */
 export interface AddContactsReport {
@@ -256,7 +258,7 @@ export interface AddContactsReport {
  * Add the contacts `collect` finds for the campaign's template (`Rows.fromCsv`, `Rows.fromDirectory`), in chunks,
  * and reopen a finished campaign that got new contacts to send (`Campaign.addContacts`). A stopped campaign takes
  * none, and a template gone from Meta takes none: both are checked before `collect` reads anything. Batches are
- * written while the next is read and judged, one write in flight at a time (a million contacts stream through).
+ * written while the next is read and judged, two writes in flight at a time (a million contacts stream through).
  */
 export const addContacts = <E, R>(
   storage: Storage,
@@ -277,16 +279,18 @@ export const addContacts = <E, R>(
     let suppressed = 0
     const alreadyInCampaign: Array<string> = []
     const rejected: Array<Rejected> = []
-    let writing: Fiber.Fiber<Ports.Storage.AddContactsResult, CampaignNotFound | StorageError> | undefined
-    const settle = Effect.gen(function*() {
-      if (writing === undefined) return
-      const result = yield* Fiber.join(writing)
-      writing = undefined
-      added += result.added
-      invalid += result.invalid
-      suppressed += result.suppressed
-      alreadyInCampaign.push(...result.alreadyInCampaign)
-    })
+    const writing: Array<Fiber.Fiber<Ports.Storage.AddContactsResult, CampaignNotFound | StorageError>> = []
+    // Wait for the oldest write until fewer than `room` are in flight.
+    const settle = (room: number) =>
+      Effect.gen(function*() {
+        while (writing.length >= room) {
+          const result = yield* Fiber.join(writing.shift() as Fiber.Fiber<Ports.Storage.AddContactsResult, CampaignNotFound | StorageError>)
+          added += result.added
+          invalid += result.invalid
+          suppressed += result.suppressed
+          alreadyInCampaign.push(...result.alreadyInCampaign)
+        }
+      })
     const write = (contacts: ReadonlyArray<Ports.Storage.NewCampaignContact>) =>
       Effect.gen(function*() {
         return yield* storage.addCampaignContacts(campaign.id, contacts, yield* now).pipe(
@@ -297,13 +301,13 @@ export const addContacts = <E, R>(
       Effect.gen(function*() {
         rejected.push(...batch.rejected)
         for (let start = 0; start < batch.contacts.length; start += ADD_BATCH) {
-          yield* settle
-          writing = yield* Effect.forkChild(write(batch.contacts.slice(start, start + ADD_BATCH)))
+          yield* settle(WRITES_IN_FLIGHT)
+          writing.push(yield* Effect.forkChild(write(batch.contacts.slice(start, start + ADD_BATCH))))
         }
       })
     if ("_tag" in source) yield* source.forEach(add)
     else yield* add(source)
-    yield* settle
+    yield* settle(1)
     const state = added > 0
       ? (yield* changeLifecycle(storage, campaign.id, (c) => Campaign.addContacts(c.lifecycle))).lifecycle.state
       : campaign.lifecycle.state

@@ -20,7 +20,8 @@ export const withStorage = (databaseUrl: Option.Option<string>) =>
 ) =>
   Effect.gen(function*() {
     const database = yield* resolveDatabase(databaseUrl)
-    return yield* effect.pipe(Effect.provide(Database.layer(database, { maxConnections: 2 })), Effect.mapError(toFailure))
+    // Three: a big add reads the directory on one connection while two batches are written on the others.
+    return yield* effect.pipe(Effect.provide(Database.layer(database, { maxConnections: 3 })), Effect.mapError(toFailure))
   }).pipe(Effect.scoped)
 
 /** Run `effect` with the Cloud API transport (the Graph URL comes from each account). */

@@ -23,7 +23,8 @@ import { account as accountFixture } from "../../packages/adapters/test/support/
 import { type Machine, machine, ORDER_DONE, peakRssMb, runBenchmark, temporaryDirectory } from "../support/main.ts"
 
 const USAGE = `Usage: npm run bench:import -- [--rows N] [--json]
-  --rows N   rows in the CSV (default 1,000,000); one in a thousand has a bad phone number; the rest are valid Czech mobiles (601 xxx xxx)
+  --rows N   good rows in the CSV (default 1,000,000), valid Czech mobiles (601 xxx xxx); after every
+             thousandth, one more row with a bad phone number (rejected, with its line)
   --json     print one JSON document instead of the table`
 
 interface Options {
@@ -75,11 +76,11 @@ const LAST = ["Novák", "Dvořák", "Černý", "Procházka", "Kučera", "Veselý
 const TOWNS = ["Praha", "Brno", "Ostrava", "Plzeň", "Liberec", "Olomouc", "České Budějovice", "Hradec Králové", "Ústí nad Labem", "Zlín"]
 const SALUTATIONS = ["pane", "paní", ""]
 
-/** The n-th row: a distinct Czech mobile number in one of the ways people write it; one in a thousand is bad. */
-const row = (n: number): string => {
+/** The n-th row: a distinct Czech mobile number in one of the ways people write it, or a bad one. */
+const row = (n: number, bad = false): string => {
   const national = String(601_000_000 + n)
   const spaced = `${national.slice(0, 3)} ${national.slice(3, 6)} ${national.slice(6)}`
-  const phone = n % 1_000 === 999
+  const phone = bad
     ? `12${national.slice(2)}x` // letters and a non-Czech prefix: rejected with its line
     : [`+420 ${spaced}`, `00420${national}`, national, `(+420) ${national.slice(0, 3)}-${national.slice(3, 6)}-${national.slice(6)}`][n % 4]
   const name = FIRST[n % FIRST.length] ?? ""
@@ -94,7 +95,11 @@ const writeCsv = async (file: string, rows: number): Promise<void> => {
   await write(windows1250(`${HEADER.join(";")}\r\n`))
   for (let start = 0; start < rows; start += 10_000) {
     let text = ""
-    for (let n = start; n < Math.min(rows, start + 10_000); n++) text += `${row(n)}\r\n`
+    for (let n = start; n < Math.min(rows, start + 10_000); n++) {
+      text += `${row(n)}\r\n`
+      // After every thousandth good row, one bad one: the rejects must not cost a good contact.
+      if (n % 1_000 === 999) text += `${row(n, true)}\r\n`
+    }
     await write(windows1250(text))
   }
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())))

@@ -87,6 +87,18 @@ export const storageConformance = (
           expect(Option.getOrThrow(yield* s.getAccount("a"))).toEqual(account("a", { portfolioId: "pf-1", messagingLimit: "unlimited" }))
           expect(Option.isNone(yield* s.getAccount("nobody"))).toBe(true)
         }))
+
+      test("the operator's throughput cap is kept, and saving without it removes it", (s) =>
+        Effect.gen(function*() {
+          yield* s.saveAccount(account("capped", { maxMps: 20 }))
+          const capped = Option.getOrThrow(yield* s.getAccount("capped"))
+          expect(capped.maxMps).toBe(20)
+          expect(Ports.Storage.sendRate(capped)).toBe(20)
+          yield* s.saveAccount(account("capped"))
+          const uncapped = Option.getOrThrow(yield* s.getAccount("capped"))
+          expect(uncapped.maxMps).toBeUndefined()
+          expect(Ports.Storage.sendRate(uncapped)).toBe(uncapped.throughputMps)
+        }))
     })
 
     describe("templates", () => {

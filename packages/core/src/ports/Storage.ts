@@ -35,14 +35,20 @@ export interface Account {
   readonly messagingLimit: Quota.MessagingLimit
   readonly messagingTier: string | null
   readonly qualityRating: string | null
-  /** Messages per second of the number (80 by default, 1,000 when HIGH). */
+  /** Messages per second of the number as Meta sets it (80 by default, 1,000 when HIGH). */
   readonly throughputMps: number
+  /** The operator's cap on the number's messages per second, when lower than Meta's (absent: Meta's rate). */
+  readonly maxMps?: number
   readonly throughputLevel: string | null
   readonly nameStatus: string | null
   readonly status: string | null
   readonly createdAt: Date
   readonly updatedAt: Date
 }
+
+/** The messages per second an account may send: Meta's rate, or the operator's cap when that is lower. */
+export const sendRate = (account: Pick<Account, "throughputMps" | "maxMps">): number =>
+  account.maxMps === undefined ? account.throughputMps : Math.min(account.throughputMps, account.maxMps)
 
 /** The key whose rolling-24 h window an account's sends count against: its portfolio, or else the number. */
 export const quotaKey = (account: Pick<Account, "portfolioId" | "phoneNumberId">): string =>

@@ -25,6 +25,8 @@ export const Account = Schema.Struct({
   messaging_tier: NullableString,
   quality_rating: NullableString,
   throughput_mps: Schema.Number,
+  /** The operator's cap (`accounts add --max-mps`); the daemon sends at the lower of the two. */
+  max_mps: Schema.NullOr(Schema.Number),
   throughput_level: NullableString,
   name_status: NullableString,
   status: NullableString,
@@ -46,6 +48,7 @@ export const account = (a: Ports.Storage.Account): typeof Account.Type => ({
   messaging_tier: a.messagingTier,
   quality_rating: a.qualityRating,
   throughput_mps: a.throughputMps,
+  max_mps: a.maxMps ?? null,
   throughput_level: a.throughputLevel,
   name_status: a.nameStatus,
   status: a.status,

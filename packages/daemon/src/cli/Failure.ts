@@ -28,3 +28,8 @@ export const teardown: Runtime.Teardown = (exit, onExit) => {
   if (CliError.isCliError(error)) return onExit(error._tag === "ShowHelp" && error.errors.length === 0 ? 0 : 2)
   return Runtime.defaultTeardown(exit, onExit)
 }
+
+/** A usage mistake the flag parser cannot see (flags that exclude each other, a value out of range): the command's
+ * help with the error, exit 2. */
+export const usageError = (commandPath: ReadonlyArray<string>, message: string): CliError.ShowHelp =>
+  new CliError.ShowHelp({ commandPath: [...commandPath], errors: [new CliError.ValidationError({ message })] })

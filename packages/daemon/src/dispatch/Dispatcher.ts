@@ -58,8 +58,8 @@ export const defaults = {
  * Sends in flight by default: the number's messages/second times half a second (Graph answers a send in 100–500
  * ms), at least 32, at most 1,024.
  */
-export const defaultConcurrency = (account: Pick<Account, "throughputMps">): number =>
-  Math.min(1_024, Math.max(32, Math.ceil(account.throughputMps / 2)))
+export const defaultConcurrency = (account: Pick<Account, "throughputMps" | "maxMps">): number =>
+  Math.min(1_024, Math.max(32, Math.ceil(Ports.Storage.sendRate(account) / 2)))
 
 /** How much later than its departure a request may reach Meta (over the internet to Meta: jitter, not latency). */
 const ARRIVAL_JITTER_MS = 25
@@ -71,8 +71,10 @@ const ARRIVAL_JITTER_MS = 25
  * only while W·r < rate — hence 2 ms more (slots are whole milliseconds). With the defaults it is 93 % of the
  * number's rate (928 of 1,000 msg/s).
  */
-export const plannedMps = (account: Pick<Account, "throughputMps">, lateMs: number): number =>
-  (account.throughputMps * 1_000) / (1_000 + lateMs + ARRIVAL_JITTER_MS + 2)
+export const plannedMps = (account: Pick<Account, "throughputMps" | "maxMps">, lateMs: number): number =>
+  (Ports.Storage.sendRate(account) * 1_000) / (1_000 + lateMs + ARRIVAL_JITTER_MS + 2)
+
+const withoutCap = ({ maxMps: _cap, ...account }: Account): Account => account
 
 /** A campaign is checked for whether it finished at most this often while it sends. */
 const FINISH_CHECK_MS = 1_000
@@ -209,7 +211,7 @@ export const makeAccountDispatch = (
     accessToken,
     options,
     permits,
-    pacer: Pacer.make(account.throughputMps),
+    pacer: Pacer.make(Ports.Storage.sendRate(account)),
     claimed: 0,
     halts: new Map(),
     accountHalt: undefined,
@@ -239,7 +241,8 @@ const claimRound = (state: AccountDispatch): Effect.Effect<Round, Ports.Storage.
 
     const reclaimed = yield* storage.reclaimExpiredLeases(now, policy)
     const { claimed, nextCapacity } = yield* storage.claim({
-      account: { ...account, throughputMps: plannedMps(account, options.lateMs ?? defaults.lateMs) },
+      // The storage plans slots at the account's throughputMps: the planned rate, the operator's cap included.
+      account: { ...withoutCap(account), throughputMps: plannedMps(account, options.lateMs ?? defaults.lateMs) },
       limit: options.claimLimit ?? defaults.claimLimit,
       // The lease runs from the claim, but a send may wait up to the horizon for its slot.
       leaseMs: (options.leaseMs ?? defaults.leaseMs) + horizonMs,

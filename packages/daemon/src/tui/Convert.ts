@@ -54,7 +54,8 @@ export const account = (a: typeof AccountsJson.Account.Type, quota: typeof Json.
   limit: quota?.limit ?? a.messaging_limit,
   // The API gives a time even while there is room (it is then "now"); the dashboard wants one only when full.
   nextFreeAt: quota === undefined || quota.remaining === "unlimited" || quota.remaining > 0 ? null : quota.next_free_at,
-  throughputMps: a.throughput_mps
+  // What the daemon sends at: Meta's rate, or the operator's cap when lower.
+  throughputMps: a.max_mps === null ? a.throughput_mps : Math.min(a.throughput_mps, a.max_mps)
 })
 
 /** A contact row. */

@@ -33,6 +33,7 @@ describe("megaphone accounts", () => {
       messaging_tier: null,
       quality_rating: null,
       throughput_mps: 80,
+      max_mps: null,
       throughput_level: null,
       name_status: null,
       status: null,
@@ -109,6 +110,9 @@ describe("megaphone accounts", () => {
     const missing = await run(url, ["accounts", "add", "shop", "--phone-number-id", PHONE_ID])
     expect(missing.code).toBe(2)
     expect(missing.stdout + missing.stderr).toContain("Missing required flag: --waba-id")
+    const tooFast = await run(url, ["accounts", "add", "shop", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, "--max-mps", "1001"])
+    expect(tooFast.code).toBe(2)
+    expect(tooFast.stdout + tooFast.stderr).toContain("--max-mps must be a whole number from 1 to 1000")
     const unknown = await run(url, ["accounts", "list", "--no-such-flag"])
     expect(unknown.code).toBe(2)
     expect((await run(url, ["accounts", "show"])).code).toBe(2)
@@ -122,7 +126,7 @@ describe("megaphone accounts", () => {
     const url = await database()
     const graph = ["--graph-url", running().sim.url, "--token-env", "SIM_TOKEN"]
     await run(url, ["accounts", "add", "shop", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, ...graph])
-    await run(url, ["accounts", "add", "fast", "--phone-number-id", PHONE_ID_2, "--waba-id", WABA_ID, ...graph])
+    await run(url, ["accounts", "add", "fast", "--phone-number-id", PHONE_ID_2, "--waba-id", WABA_ID, "--max-mps", "200", ...graph])
 
     const refreshed = await run(url, ["accounts", "refresh", "shop", "--json"], { SIM_TOKEN: TOKEN })
     expect(refreshed.code).toBe(0)
@@ -138,7 +142,9 @@ describe("megaphone accounts", () => {
     expect(fast.stdout).toContain("tier TIER_250 (250 / 24 h)")
     expect(fast.stdout).toContain("throughput HIGH (1000 mps)")
     const saved = JSON.parse((await run(url, ["accounts", "show", "fast", "--json"])).stdout)
-    expect(saved.account).toMatchObject({ messaging_limit: 250, throughput_mps: 1000 })
+    // Meta's rate as reported, and the operator's cap kept through the refresh: the daemon sends at 200.
+    expect(saved.account).toMatchObject({ messaging_limit: 250, throughput_mps: 1000, max_mps: 200 })
+    expect((await run(url, ["accounts", "show", "fast"])).stdout).toContain("1000 mps (HIGH), capped at 200 (--max-mps)")
     expect(refreshed.stdout + refreshed.stderr + fast.stdout + fast.stderr).not.toContain(TOKEN)
   }, 60_000)
 

@@ -61,4 +61,10 @@ describe("plannedMps", () => {
       expect(rate).toBeGreaterThan(mps * 0.45)
     }))
   })
+
+  it("plans at the operator's cap when it is below Meta's rate, and ignores a cap above it", () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 1_000 }), fc.integer({ min: 1, max: 1_000 }), (mps, cap) => {
+      expect(Dispatcher.plannedMps({ throughputMps: mps, maxMps: cap }, 50)).toBe(Dispatcher.plannedMps({ throughputMps: Math.min(mps, cap) }, 50))
+    }))
+  })
 })

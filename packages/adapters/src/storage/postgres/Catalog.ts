@@ -29,6 +29,7 @@ const readAccount = (row: Row): Ports.Storage.Account => {
     messagingTier: strOrNull(row, "messaging_tier"),
     qualityRating: strOrNull(row, "quality_rating"),
     throughputMps: num(row, "throughput_mps"),
+    ...(row["max_mps"] === null || row["max_mps"] === undefined ? {} : { maxMps: num(row, "max_mps") }),
     throughputLevel: strOrNull(row, "throughput_level"),
     nameStatus: strOrNull(row, "name_status"),
     status: strOrNull(row, "status"),
@@ -43,12 +44,13 @@ export const saveAccount = (sql: Sql, a: Ports.Storage.Account): Op<Ports.Storag
     const rows = yield* sql<Row>`
       insert into accounts (
         name, phone_number_id, waba_id, portfolio_id, token_env, graph_url, graph_version, display_phone_number,
-        messaging_limit, messaging_tier, quality_rating, throughput_mps, throughput_level, name_status, status,
+        messaging_limit, messaging_tier, quality_rating, throughput_mps, max_mps, throughput_level, name_status, status,
         created_at, updated_at
       ) values (
         ${a.name}, ${a.phoneNumberId}, ${a.wabaId}, ${a.portfolioId}, ${a.tokenEnv}, ${a.graphUrl}, ${a.graphVersion},
         ${a.displayPhoneNumber}, ${a.messagingLimit === "unlimited" ? null : a.messagingLimit}::bigint,
-        ${a.messagingTier}, ${a.qualityRating}, ${a.throughputMps}::double precision, ${a.throughputLevel},
+        ${a.messagingTier}, ${a.qualityRating}, ${a.throughputMps}::double precision, ${a.maxMps ?? null}::double precision,
+        ${a.throughputLevel},
         ${a.nameStatus}, ${a.status}, ${a.createdAt}, ${a.updatedAt}
       )
       on conflict (name) do update set
@@ -63,6 +65,7 @@ export const saveAccount = (sql: Sql, a: Ports.Storage.Account): Op<Ports.Storag
         messaging_tier = excluded.messaging_tier,
         quality_rating = excluded.quality_rating,
         throughput_mps = excluded.throughput_mps,
+        max_mps = excluded.max_mps,
         throughput_level = excluded.throughput_level,
         name_status = excluded.name_status,
         status = excluded.status,

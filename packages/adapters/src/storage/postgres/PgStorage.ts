@@ -14,6 +14,7 @@ import * as Log from "./Log.ts"
 import schema from "./migrations/0001_schema.ts"
 import filterFunctions from "./migrations/0002_filter_functions.ts"
 import directoryLinks from "./migrations/0003_directory_links.ts"
+import accountMaxMps from "./migrations/0004_account_max_mps.ts"
 import * as Progress from "./Progress.ts"
 import { operation } from "./Rows.ts"
 
@@ -23,7 +24,8 @@ type StorageShape = Ports.Storage.StorageShape
 export const migrations = {
   "0001_schema": schema,
   "0002_filter_functions": filterFunctions,
-  "0003_directory_links": directoryLinks
+  "0003_directory_links": directoryLinks,
+  "0004_account_max_mps": accountMaxMps
 }
 
 // Any constant works: it only has to be the same for every Megaphone daemon sharing a database.

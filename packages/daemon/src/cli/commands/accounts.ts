@@ -14,7 +14,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { account as accountJson } from "../../accounts/Json.ts"
 import { quota as quotaJson } from "../../campaigns/Json.ts"
 import { senderCredentials } from "../../templates/TemplateSync.ts"
-import { CommandFailed } from "../Failure.ts"
+import { CommandFailed, usageError } from "../Failure.ts"
 import { cell, json, printJson, table } from "../Output.ts"
 import { adminUrl, directOnly, target, throughApi } from "../Remote.ts"
 import { accessToken, explainAccountRefusal, findAccount, transportFailure, withStorage, withTransport } from "../Session.ts"
@@ -104,6 +104,10 @@ const add = Command.make(
     ),
     graphUrl: Flag.String("graph-url").pipe(Flag.withDescription(`Graph API base URL (default ${ACCOUNT_DEFAULTS.graphUrl})`), Flag.withDefault(ACCOUNT_DEFAULTS.graphUrl)),
     graphVersion: Flag.String("graph-version").pipe(Flag.withDescription(`Graph API version (default ${ACCOUNT_DEFAULTS.graphVersion})`), Flag.withDefault(ACCOUNT_DEFAULTS.graphVersion)),
+    maxMps: Flag.Int("max-mps").pipe(
+      Flag.withDescription("send at most this many messages per second from the number (1-1000), when lower than Meta's rate"),
+      Flag.optional
+    ),
     replace: Flag.Boolean("replace").pipe(Flag.withDescription("change the settings of an existing account"), Flag.withDefault(false)),
     databaseUrl,
     json
@@ -121,6 +125,10 @@ const add = Command.make(
         graphVersion: input.graphVersion.trim()
       })
       if (Result.isFailure(checked)) return yield* new CommandFailed({ message: checked.failure.join("\n       ") })
+      const maxMps = Option.getOrUndefined(input.maxMps)
+      if (maxMps !== undefined && (maxMps < 1 || maxMps > Quota.HIGH_THROUGHPUT_MPS)) {
+        return yield* usageError(["megaphone", "accounts", "add"], `--max-mps must be a whole number from 1 to ${Quota.HIGH_THROUGHPUT_MPS} (Meta's highest per-number rate), not ${maxMps}.`)
+      }
       const settings = checked.success
       const saved = yield* Effect.gen(function*() {
         const storage = yield* Ports.Storage.Storage
@@ -134,10 +142,11 @@ const add = Command.make(
           })
         }
         // Replacing keeps what Meta reported, unless it is another number now.
-        const account = Option.isSome(existing) && existing.value.phoneNumberId === settings.phoneNumberId
+        const { maxMps: _previous, ...reported } = Option.isSome(existing) && existing.value.phoneNumberId === settings.phoneNumberId
           ? { ...existing.value, ...settings, updatedAt: now }
           : newAccount(settings, now)
-        return yield* storage.saveAccount(account)
+        // The cap is a setting like the others: a replace without --max-mps removes it.
+        return yield* storage.saveAccount(maxMps === undefined ? reported : { ...reported, maxMps })
       }).pipe(withStorage(input.databaseUrl))
       if (input.json) return yield* printJson({ account: accountJson(saved) })
       yield* Console.log(`Saved account ${saved.name}: phone-number id ${saved.phoneNumberId}, WABA ${saved.wabaId}, ` +
@@ -206,7 +215,8 @@ const show = Command.make(
         ["messaging limit", limitText(a.messaging_limit)],
         ["used (rolling 24 h)", `${quota.used} (${quota.quota_key})`],
         ["quality", cell(a.quality_rating)],
-        ["throughput", `${a.throughput_mps} mps${a.throughput_level === null ? "" : ` (${a.throughput_level})`}`],
+        ["throughput", `${a.throughput_mps} mps${a.throughput_level === null ? "" : ` (${a.throughput_level})`}` +
+          (a.max_mps === null ? "" : a.max_mps < a.throughput_mps ? `, capped at ${a.max_mps} (--max-mps)` : `, cap ${a.max_mps} (--max-mps)`)],
         ["name status", cell(a.name_status)],
         ["status", cell(a.status)],
         ["updated", a.updated_at.toISOString()]

@@ -12,14 +12,14 @@
 import { type FileHandle, open, readFile, writeFile } from "node:fs/promises"
 import { Campaign, ContactState, Ports, Template } from "@megaphone/core"
 import { Console, Effect, Option, Result } from "effect"
-import { Argument, CliError, Command, Flag } from "effect/cli"
+import { Argument, Command, Flag } from "effect/cli"
 import { type CampaignError, CampaignNotFound, mapCampaignErrors } from "../../campaigns/Errors.ts"
 import * as Json from "../../campaigns/Json.ts"
 import * as Operations from "../../campaigns/Operations.ts"
 import { forEachPageEffect } from "../../campaigns/Paging.ts"
 import * as Rows from "../../campaigns/Rows.ts"
 import { type Delimiter, safeCsvLine, UTF8_BOM } from "../Csv.ts"
-import { CommandFailed } from "../Failure.ts"
+import { CommandFailed, usageError } from "../Failure.ts"
 import { cell, json, printJson, table } from "../Output.ts"
 import { adminUrl, type Client, type Refusal, type Target, target, throughApi } from "../Remote.ts"
 import { noAccount, withStorage } from "../Session.ts"
@@ -32,8 +32,7 @@ type CampaignJson = typeof Json.CampaignJson.Type
 const campaignId = Argument.String("ID").pipe(Argument.withDescription("the campaign id (see `megaphone campaigns list`)"))
 
 /** A usage mistake the flag parser cannot see (flags that exclude each other): help with the error, exit 2. */
-const usage = (command: string, message: string) =>
-  new CliError.ShowHelp({ commandPath: ["megaphone", "campaigns", command], errors: [new CliError.ValidationError({ message })] })
+const usage = (command: string, message: string) => usageError(["megaphone", "campaigns", command], message)
 
 // ---------------------------------------------------------------------------------------------------------
 // The operations' refusals in CLI terms

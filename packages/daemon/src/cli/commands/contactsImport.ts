@@ -18,7 +18,7 @@ import { importFile, type ImportSettings, type ImportSummary, type Layout, previ
 import { type MapRule, parseRule, type Target } from "../../contacts/Mapping.ts"
 import { defaultRejectsPath } from "../../contacts/Rejects.ts"
 import type { DelimiterChoice } from "../../contacts/Source.ts"
-import { CommandFailed } from "../Failure.ts"
+import { CommandFailed, usageError } from "../Failure.ts"
 import { json, printJson, table } from "../Output.ts"
 import { ADMIN_URL_ENV, adminUrl } from "../Remote.ts"
 import { withStorage } from "../Session.ts"
@@ -30,8 +30,7 @@ export const COUNTRY_ENV = "MEGAPHONE_DEFAULT_COUNTRY"
 const PATH = ["megaphone", "contacts", "import"]
 
 /** A usage mistake: help with the error, exit 2. */
-const usage = (message: string) =>
-  new CliError.ShowHelp({ commandPath: PATH, errors: [new CliError.ValidationError({ message })] })
+const usage = (message: string) => usageError(PATH, message)
 
 const DELIMITER_NAMES: Readonly<Record<string, DelimiterChoice>> = {
   auto: "auto", ";": ";", semicolon: ";", ",": ",", comma: ",", tab: "\t", "\t": "\t", "\\t": "\t"

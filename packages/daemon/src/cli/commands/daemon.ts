@@ -236,7 +236,7 @@ export const daemon = Command.make(
             loops.set(account.name, { fiber, stopping: own, updatedAt: account.updatedAt.getTime() })
             yield* Effect.logInfo("dispatching").pipe(Effect.annotateLogs({
               account: account.name,
-              throughput_mps: account.throughputMps,
+              throughput_mps: Ports.Storage.sendRate(account),
               messaging_limit: String(account.messagingLimit)
             }))
           })

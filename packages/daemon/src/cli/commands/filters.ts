@@ -9,11 +9,11 @@
  */
 import { Filter, Ports } from "@megaphone/core"
 import { Clock, Console, Effect, Option } from "effect"
-import { Argument, CliError, Command, Flag } from "effect/cli"
+import { Argument, Command, Flag } from "effect/cli"
 import * as Json from "../../admin-api/Json.ts"
 import * as Directory from "../../campaigns/Directory.ts"
 import { FilterInvalid, FilterNotFound, FilterUnknownColumns } from "../../campaigns/Errors.ts"
-import { CommandFailed } from "../Failure.ts"
+import { CommandFailed, usageError } from "../Failure.ts"
 import { cell, json, printJson, table } from "../Output.ts"
 import { adminUrl, type Client, type Refusal, type Target, target, throughApi } from "../Remote.ts"
 import { toFailure, withStorage } from "../Session.ts"
@@ -24,8 +24,7 @@ type Storage = Ports.Storage.StorageShape
 export type ContactJson = typeof Json.DirectoryContact.Type
 
 /** A usage mistake the flag parser cannot see: help for `megaphone GROUP COMMAND` with the error, exit 2. */
-export const usage = (group: string, command: string, message: string) =>
-  new CliError.ShowHelp({ commandPath: ["megaphone", group, command], errors: [new CliError.ValidationError({ message })] })
+export const usage = (group: string, command: string, message: string) => usageError(["megaphone", group, command], message)
 
 // ---------------------------------------------------------------------------------------------------------
 // The directory's refusals in CLI terms, on either route

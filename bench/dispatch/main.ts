@@ -20,7 +20,7 @@ import { Effect, Layer, Redacted, Result, type Scope } from "effect"
 import * as Database from "../../packages/adapters/src/storage/Database.ts"
 import * as EmbeddedPostgres from "../../packages/adapters/src/storage/embedded/EmbeddedPostgres.ts"
 import { account as accountFixture } from "../../packages/adapters/test/support/fixtures.ts"
-import { type Machine, machine, ORDER_DONE, progress, rssMb, runBenchmark, temporaryDirectory } from "../support/main.ts"
+import { goalTable, type Machine, machine, ORDER_DONE, progress, rssMb, runBenchmark, temporaryDirectory } from "../support/main.ts"
 
 const USAGE = `Usage: npx node bench/dispatch/main.ts [--contacts N] [--seconds S] [--mps N] [--latency-ms MS] [--json]
   --contacts N     contacts in the campaign (default 1,000,000)
@@ -330,14 +330,10 @@ const table = (r: Report): string => {
     ["SIGTERM → exit", "exit 0", `${n(r.stopSeconds, 1)} s, exit ${r.stopExitCode}`],
     ["seeding the campaign", "", `${n(r.contacts)} contacts in ${n(r.seedSeconds, 1)} s`]
   ]
-  const width = [Math.max(...rows.map((x) => x[0].length)), Math.max(...rows.map((x) => x[1].length)), 0]
-  return [
+  return goalTable([
     `Dispatch: ${n(r.contacts)}-contact campaign, ${n(r.mpsLimit)} msg/s number (the simulator enforces ${n(r.simulatorMps)}), ` +
-    `${r.latencyMs} ms Graph latency, ${n(r.measuredSeconds, 1)} s measured`,
-    `${r.machine.cores} cores, ${r.machine.cpu}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, ${r.date}`,
-    "",
-    ...rows.map(([a, b, c]) => `${a.padEnd(width[0] ?? 0)}  ${b.padEnd(width[1] ?? 0)}  ${c}`)
-  ].join("\n")
+    `${r.latencyMs} ms Graph latency, ${n(r.measuredSeconds, 1)} s measured`
+  ], r.machine, r.date, rows)
 }
 
 const options = parseOptions(process.argv.slice(2))

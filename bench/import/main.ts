@@ -20,7 +20,7 @@ import { Effect, Redacted, Result } from "effect"
 import * as Database from "../../packages/adapters/src/storage/Database.ts"
 import * as EmbeddedPostgres from "../../packages/adapters/src/storage/embedded/EmbeddedPostgres.ts"
 import { account as accountFixture } from "../../packages/adapters/test/support/fixtures.ts"
-import { type Machine, machine, ORDER_DONE, peakRssMb, runBenchmark, temporaryDirectory } from "../support/main.ts"
+import { goalTable, type Machine, machine, ORDER_DONE, peakRssMb, runBenchmark, temporaryDirectory } from "../support/main.ts"
 
 const USAGE = `Usage: npm run bench:import -- [--rows N] [--json]
   --rows N   good rows in the CSV (default 1,000,000), valid Czech mobiles (601 xxx xxx); after every
@@ -225,13 +225,12 @@ const table = (r: Report): string => {
     ["add from a filter: peak RSS", "", `${n(r.add.peakRssMb)} MB`],
     ["add from a filter: added / rejected", "", `${n(r.add.added)} / ${n(r.add.rejected)}`]
   ]
-  const width = [Math.max(...rows.map((x) => x[0].length)), Math.max(...rows.map((x) => x[1].length))]
-  return [
-    `Import: ${n(r.rows)} rows (${n(r.fileMb, 1)} MB, Windows-1250, ';', CRLF) into the directory, then added to a campaign`,
-    `${r.machine.cores} cores, ${r.machine.cpu}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}, ${r.date}`,
-    "",
-    ...rows.map(([a, b, c]) => `${a.padEnd(width[0] ?? 0)}  ${b.padEnd(width[1] ?? 0)}  ${c}`)
-  ].join("\n")
+  return goalTable(
+    [`Import: ${n(r.rows)} rows (${n(r.fileMb, 1)} MB, Windows-1250, ';', CRLF) into the directory, then added to a campaign`],
+    r.machine,
+    r.date,
+    rows
+  )
 }
 
 const options = parseOptions(process.argv.slice(2))

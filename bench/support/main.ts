@@ -81,6 +81,21 @@ export const progress = (label: string, total: number) => {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Reports
+
+/** A report: its title lines, the machine, then one aligned line per figure (what, goal, measured). */
+export const goalTable = (title: ReadonlyArray<string>, machine: Machine, date: string, rows: ReadonlyArray<readonly [string, string, string]>): string => {
+  const what = Math.max(...rows.map((r) => r[0].length))
+  const goal = Math.max(...rows.map((r) => r[1].length))
+  return [
+    ...title,
+    `${machine.cores} cores, ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${date}`,
+    "",
+    ...rows.map(([a, b, c]) => `${a.padEnd(what)}  ${b.padEnd(goal)}  ${c}`)
+  ].join("\n")
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Memory of a child process (Linux /proc)
 
 const statusKb = async (pid: number, field: "VmRSS" | "VmHWM"): Promise<number> => {

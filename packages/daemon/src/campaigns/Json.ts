@@ -183,3 +183,21 @@ export const blankCsv = (c: Ports.Storage.CampaignRecord, blank: GuidedBlankCsv)
   texts: blank.texts,
   example: blank.example
 })
+
+/** The campaign's lifecycle back from its JSON (for `Campaign.describe` and the dashboard). */
+export const lifecycle = (c: typeof CampaignJson.Type): Campaign.CampaignLifecycle => {
+  const reason = c.pause_reason
+  return {
+    state: c.state,
+    pauseReason: reason === null
+      ? null
+      : reason.by === "operator"
+      ? { _tag: "Operator" }
+      // The kind travels as text; readers use only the explanation and the code.
+      : { _tag: "System", kind: reason.kind as Campaign.SystemPauseKind, explanation: reason.explanation, ...(reason.code === null ? {} : { code: reason.code }) },
+    createdAt: c.created_at,
+    startedAt: c.started_at,
+    pausedAt: c.paused_at,
+    endedAt: c.ended_at
+  }
+}

@@ -27,3 +27,11 @@ export const table = (headers: ReadonlyArray<string>, rows: ReadonlyArray<Readon
 
 /** A value for a table cell: `-` when unknown. */
 export const cell = (value: string | number | null | undefined): string => (value === null || value === undefined || value === "" ? "-" : String(value))
+
+/** `-o FILE`: where a command writes its file instead of stdout. */
+export const outputFile = (what: string) =>
+  Flag.String("output").pipe(Flag.withAlias("o"), Flag.withDescription(`write ${what} to this file instead of stdout`), Flag.optional)
+
+/** `--excel`: a CSV as Czech Excel opens it (UTF-8 with a byte-order mark, `;` between cells). */
+export const excelFlag = (note = "") =>
+  Flag.Boolean("excel").pipe(Flag.withDescription(`CSV for Czech Excel: UTF-8 with BOM, \`;\` between cells${note}`), Flag.withDefault(false))

@@ -4,34 +4,15 @@
  * those shapes, so every conversion and every derived view (errors by code, retries, template issues) is
  * written once, here.
  */
-import type { Campaign } from "@megaphone/core"
 import type { Source } from "@megaphone/tui"
 import type * as AccountsJson from "../accounts/Json.ts"
-import type * as Json from "../campaigns/Json.ts"
+import * as Json from "../campaigns/Json.ts"
 
 type CampaignJson = typeof Json.CampaignJson.Type
 type ContactJson = typeof Json.CampaignContact.Type
 
 /** How many retries the dashboard lists by name (the rest are counted). */
 const SOONEST = 5
-
-/** The campaign's lifecycle back from its JSON. */
-export const lifecycle = (c: CampaignJson): Campaign.CampaignLifecycle => {
-  const reason = c.pause_reason
-  return {
-    state: c.state,
-    pauseReason: reason === null
-      ? null
-      : reason.by === "operator"
-      ? { _tag: "Operator" }
-      // The kind travels as text; the dashboard reads only the explanation and the code.
-      : { _tag: "System", kind: reason.kind as Campaign.SystemPauseKind, explanation: reason.explanation, ...(reason.code === null ? {} : { code: reason.code }) },
-    createdAt: c.created_at,
-    startedAt: c.started_at,
-    pausedAt: c.paused_at,
-    endedAt: c.ended_at
-  }
-}
 
 /** A campaign for the list. */
 export const campaign = (c: CampaignJson): Source.CampaignSummary => ({
@@ -40,7 +21,7 @@ export const campaign = (c: CampaignJson): Source.CampaignSummary => ({
   account: c.account,
   template: c.template,
   language: c.language,
-  lifecycle: lifecycle(c),
+  lifecycle: Json.lifecycle(c),
   counts: c.counts
 })
 

@@ -1,24 +1,16 @@
 // `megaphone contacts list | show | delete | columns | export` as a user runs them: the real binary on a fresh
 // embedded PostgreSQL, directly and through a running daemon's admin API, which must print the same.
 import { existsSync } from "node:fs"
-import { readFile, rm } from "node:fs/promises"
+import { readFile } from "node:fs/promises"
 import { join } from "node:path"
-import { Effect, Option, Redacted } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
-import { ADMIN_TOKEN, type DaemonProcess, killAll, startDaemon } from "../e2e/support.ts"
-import { megaphone, type RunResult, scratchDirectory, withStorage } from "./binary.ts"
+import { Effect, Option } from "effect"
+import { describe, expect, it } from "vitest"
+import { withStorage } from "./binary.ts"
+import { bothWays } from "./bothWays.ts"
 
-const cwd = await scratchDirectory()
-const remoteCwd = await scratchDirectory()
-const dataDir = join(remoteCwd, "no-database-here")
 const T0 = new Date("2026-11-26T10:00:00.000Z")
 // More than two pages of the admin API (1,000 rows), so paging is exercised on both routes.
 const MANY = 2_345
-
-let url = ""
-let daemon: DaemonProcess | undefined
-let adminUrl = ""
 
 /** The named contacts first (ids 1–5), then MANY numbered ones in Brno. */
 const named = [
@@ -29,44 +21,22 @@ const named = [
   { phone: "+420777000005", columns: { name: "Ola", city: "Plzeň" } }
 ]
 
-beforeAll(async () => {
-  url = Redacted.value(await freshDatabase("embedded"))
-  await withStorage(url, (s) =>
-    Effect.gen(function*() {
-      yield* s.importDirectory(named, "update", T0)
-      yield* s.importDirectory(Array.from({ length: MANY }, (_, i) => ({
-        phone: `+420602${String(i).padStart(6, "0")}`,
-        columns: { name: `Zákazník ${i}`, city: "Brno" }
-      })), "update", T0)
-      // A campaign with contacts added from directory contacts 1, 3 and 5, to see what deleting them leaves.
-      const campaign = yield* s.createCampaign({ name: "c", accountName: "shop", templateName: "order_done", language: "cs", note: null }, T0)
-      yield* s.addCampaignContacts(campaign.id, ["1", "3", "5"].map((id, i) => ({
-        phone: named[Number(id) - 1]?.phone ?? "",
-        recipient: (named[Number(id) - 1]?.phone ?? "").slice(1),
-        parameters: { "1": `value ${i}` },
-        directoryContactId: id
-      })), T0)
-    }))
-  daemon = await startDaemon(cwd, { MEGAPHONE_DATABASE_URL: url })
-  adminUrl = `http://127.0.0.1:${daemon.adminPort}`
-}, 120_000)
-
-afterAll(async () => {
-  killAll()
-  await rm(cwd, { recursive: true, force: true })
-  await rm(remoteCwd, { recursive: true, force: true })
-})
-
-const direct = (args: ReadonlyArray<string>) => megaphone(cwd, args, { MEGAPHONE_DATABASE_URL: url })
-const remote = (args: ReadonlyArray<string>) =>
-  megaphone(remoteCwd, args, { MEGAPHONE_ADMIN_URL: adminUrl, MEGAPHONE_ADMIN_TOKEN: ADMIN_TOKEN, MEGAPHONE_DATA_DIR: dataDir })
-
-/** The same command both ways: the same exit code, stdout and stderr. */
-const same = async (args: ReadonlyArray<string>): Promise<RunResult> => {
-  const [d, r] = [await direct(args), await remote(args)]
-  expect({ args, ...r }).toEqual({ args, ...d })
-  return d
-}
+const { url, cwd, remoteCwd, dataDir, direct, remote, same } = await bothWays((s) =>
+  Effect.gen(function*() {
+    yield* s.importDirectory(named, "update", T0)
+    yield* s.importDirectory(Array.from({ length: MANY }, (_, i) => ({
+      phone: `+420602${String(i).padStart(6, "0")}`,
+      columns: { name: `Zákazník ${i}`, city: "Brno" }
+    })), "update", T0)
+    // A campaign with contacts added from directory contacts 1, 3 and 5, to see what deleting them leaves.
+    const campaign = yield* s.createCampaign({ name: "c", accountName: "shop", templateName: "order_done", language: "cs", note: null }, T0)
+    yield* s.addCampaignContacts(campaign.id, ["1", "3", "5"].map((id, i) => ({
+      phone: named[Number(id) - 1]?.phone ?? "",
+      recipient: (named[Number(id) - 1]?.phone ?? "").slice(1),
+      parameters: { "1": `value ${i}` },
+      directoryContactId: id
+    })), T0)
+  }))
 
 describe("megaphone contacts", () => {
   it("list: a page of the directory, by filter, expression or search, the same both ways", async () => {
@@ -209,7 +179,7 @@ describe("megaphone contacts", () => {
     expect(left.contacts.map((c: { id: string }) => c.id)).toEqual(["2", "4"])
 
     // The campaign still has its three contacts with their frozen parameters; only the links are gone.
-    const contacts = await withStorage(url, (s) =>
+    const contacts = await withStorage(url(), (s) =>
       Effect.gen(function*() {
         const [campaign] = yield* s.listCampaigns()
         return yield* s.listCampaignContacts(campaign?.id ?? "", undefined, { limit: 10 })
@@ -219,7 +189,7 @@ describe("megaphone contacts", () => {
       ["+420601000003", { "1": "value 1" }, null, "initial"],
       ["+420777000005", { "1": "value 2" }, null, "initial"]
     ])
-    expect(Option.isNone(await withStorage(url, (s) => s.getDirectoryContact({ id: "1" })))).toBe(true)
+    expect(Option.isNone(await withStorage(url(), (s) => s.getDirectoryContact({ id: "1" })))).toBe(true)
   }, 180_000)
 
   it("the remote runs never opened a database of their own", () => {

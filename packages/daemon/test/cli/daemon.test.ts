@@ -26,6 +26,13 @@ afterAll(async () => {
   await rm(cwd, { recursive: true, force: true })
 })
 
+/** Runs `megaphone ARGS` with `env`, expecting exit 0 (the command and its stderr say which failed). */
+const succeeds = (env: Record<string, string>) => async (args: ReadonlyArray<string>) => {
+  const result = await megaphone(cwd, args, env)
+  expect([args.join(" "), result.code, result.stderr]).toEqual([args.join(" "), 0, expect.any(String)])
+  return result
+}
+
 it("sends a campaign to the simulator, applies its webhooks, answers health checks and stops on SIGTERM with exit 0", async () => {
   const url = Redacted.value(await freshDatabase("embedded"))
   const [webhookPort, adminPort] = [await EmbeddedPostgres.freePort(), await EmbeddedPostgres.freePort()]
@@ -35,11 +42,7 @@ it("sends a campaign to the simulator, applies its webhooks, answers health chec
     webhook: { url: `http://127.0.0.1:${webhookPort}/webhooks/whatsapp`, appSecret: APP_SECRET, delays: { sentMs: 10, deliveredMs: 20, readMs: 20, jitterMs: 0 } }
   })
   const env = { MEGAPHONE_DATABASE_URL: url, SIM_TOKEN: TOKEN }
-  const run = async (args: ReadonlyArray<string>) => {
-    const result = await megaphone(cwd, args, env)
-    expect([args.join(" "), result.code, result.stderr]).toEqual([args.join(" "), 0, expect.any(String)])
-    return result
-  }
+  const run = succeeds(env)
 
   await run(["accounts", "add", "shop", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, "--token-env", "SIM_TOKEN", "--graph-url", simulator.sim.url])
   // An account whose token variable the daemon will not have: it warns once and skips it.
@@ -132,11 +135,7 @@ it("a second SIGTERM during the shutdown interrupts the sends in flight at once 
   const slow = await startSimulator({ ...config(), faults: { hang: 1, hangMaxMs: 120_000 } })
   try {
     const env = { MEGAPHONE_DATABASE_URL: url, SIM_TOKEN: TOKEN }
-    const run = async (args: ReadonlyArray<string>) => {
-      const result = await megaphone(cwd, args, env)
-      expect([args.join(" "), result.code, result.stderr]).toEqual([args.join(" "), 0, expect.any(String)])
-      return result
-    }
+    const run = succeeds(env)
     await run(["accounts", "add", "shop", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, "--token-env", "SIM_TOKEN", "--graph-url", slow.sim.url])
     await run(["templates", "sync", "--account", "shop"])
     const id = (await run(["campaigns", "create", "--name", "Pomalá", "--account", "shop", "--template", "order_done"])).stdout.trim()

@@ -1,48 +1,15 @@
 // `megaphone filters create | list | show | delete | test` as a user runs them: the real binary on a fresh
 // embedded PostgreSQL, directly and through a running daemon's admin API, which must print the same.
-import { rm } from "node:fs/promises"
-import { join } from "node:path"
-import { Redacted } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
-import { ADMIN_TOKEN, type DaemonProcess, killAll, startDaemon } from "../e2e/support.ts"
-import { megaphone, type RunResult, scratchDirectory, withStorage } from "./binary.ts"
+import { describe, expect, it } from "vitest"
+import { bothWays } from "./bothWays.ts"
 
-const cwd = await scratchDirectory()
-const remoteCwd = await scratchDirectory()
 const T0 = new Date("2026-11-26T10:00:00.000Z")
 
-let url = ""
-let daemon: DaemonProcess | undefined
-let adminUrl = ""
-
-beforeAll(async () => {
-  url = Redacted.value(await freshDatabase("embedded"))
-  await withStorage(url, (s) =>
-    s.importDirectory(Array.from({ length: 30 }, (_, i) => ({
-      phone: `+420601${String(i).padStart(6, "0")}`,
-      columns: { name: `Zákazník ${i}`, město: i % 3 === 0 ? "Praha" : "Brno", orders: String(i) }
-    })), "update", T0))
-  daemon = await startDaemon(cwd, { MEGAPHONE_DATABASE_URL: url })
-  adminUrl = `http://127.0.0.1:${daemon.adminPort}`
-}, 120_000)
-
-afterAll(async () => {
-  killAll()
-  await rm(cwd, { recursive: true, force: true })
-  await rm(remoteCwd, { recursive: true, force: true })
-})
-
-const direct = (args: ReadonlyArray<string>) => megaphone(cwd, args, { MEGAPHONE_DATABASE_URL: url })
-const remote = (args: ReadonlyArray<string>) =>
-  megaphone(remoteCwd, args, { MEGAPHONE_ADMIN_URL: adminUrl, MEGAPHONE_ADMIN_TOKEN: ADMIN_TOKEN, MEGAPHONE_DATA_DIR: join(remoteCwd, "none") })
-
-/** The same command both ways: the same exit code, stdout and stderr. */
-const same = async (args: ReadonlyArray<string>): Promise<RunResult> => {
-  const [d, r] = [await direct(args), await remote(args)]
-  expect({ args, ...r }).toEqual({ args, ...d })
-  return d
-}
+const { direct, remote, same } = await bothWays((s) =>
+  s.importDirectory(Array.from({ length: 30 }, (_, i) => ({
+    phone: `+420601${String(i).padStart(6, "0")}`,
+    columns: { name: `Zákazník ${i}`, město: i % 3 === 0 ? "Praha" : "Brno", orders: String(i) }
+  })), "update", T0))
 
 describe("megaphone filters", () => {
   it("create (both ways) → list → show → test → delete", async () => {

@@ -4,57 +4,20 @@
 // cannot have read the database themselves. The account's token is not in the daemon's environment, so the
 // daemon never dispatches and the data stays still between the two runs of a command.
 import { existsSync } from "node:fs"
-import { rm, writeFile } from "node:fs/promises"
+import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Template } from "@megaphone/core"
-import { Effect, Redacted, Result } from "effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
-import { ADMIN_TOKEN, type DaemonProcess, killAll, startDaemon } from "../e2e/support.ts"
-import { megaphone, type RunResult, scratchDirectory, withStorage } from "./binary.ts"
+import { Effect, Result } from "effect"
+import { describe, expect, it } from "vitest"
+import { ADMIN_TOKEN } from "../e2e/support.ts"
+import type { RunResult } from "./binary.ts"
+import { bothWays } from "./bothWays.ts"
 
-const cwd = await scratchDirectory()
-const remoteCwd = await scratchDirectory()
-const dataDir = join(remoteCwd, "no-database-here")
 const T0 = new Date("2026-11-26T10:00:00.000Z")
 const CONTACTS = 1_050 // more than one page of the API (1,000), so paging is exercised
 
 const template = (fields: Record<string, unknown>): Template.Template =>
   Result.getOrThrow(Template.decode({ category: "UTILITY", status: "APPROVED", components: [], ...fields }))
-
-let url = ""
-let daemon: DaemonProcess | undefined
-let adminUrl = ""
-
-beforeAll(async () => {
-  url = Redacted.value(await freshDatabase("embedded"))
-  await withStorage(url, (s) =>
-    Effect.gen(function*() {
-      yield* s.saveAccount({
-        name: "shop", phoneNumberId: "106540352242922", wabaId: "111", portfolioId: null, tokenEnv: "SIM_TOKEN",
-        graphUrl: "http://127.0.0.1:1", graphVersion: "v23.0", displayPhoneNumber: null, messagingLimit: 250, messagingTier: null,
-        qualityRating: null, throughputMps: 80, throughputLevel: null, nameStatus: null, status: null, createdAt: T0, updatedAt: T0
-      })
-      yield* s.syncTemplates("111", [
-        template({ id: "1", name: "order_done", language: "cs", components: [{ type: "BODY", text: "Dobrý den, {{1}} {{2}}, objednávka č. {{3}}." }] }),
-        template({ id: "2", name: "welcome", language: "cs", components: [{ type: "BODY", text: "Vítejte, {{1}}" }] }),
-        template({ id: "3", name: "welcome", language: "en", components: [{ type: "BODY", text: "Welcome, {{1}}" }] }),
-        template({ id: "4", name: "spring_sale", language: "cs", status: "PAUSED", components: [{ type: "BODY", text: "Sleva {{1}}" }] })
-      ], T0)
-    }))
-  daemon = await startDaemon(cwd, { MEGAPHONE_DATABASE_URL: url })
-  adminUrl = `http://127.0.0.1:${daemon.adminPort}`
-}, 120_000)
-
-afterAll(async () => {
-  killAll()
-  await rm(cwd, { recursive: true, force: true })
-  await rm(remoteCwd, { recursive: true, force: true })
-})
-
-const direct = (args: ReadonlyArray<string>) => megaphone(cwd, args, { MEGAPHONE_DATABASE_URL: url })
-const remoteEnv = (): Record<string, string> => ({ MEGAPHONE_ADMIN_URL: adminUrl, MEGAPHONE_ADMIN_TOKEN: ADMIN_TOKEN, MEGAPHONE_DATA_DIR: dataDir })
-const remote = (args: ReadonlyArray<string>, env: Record<string, string> = remoteEnv()) => megaphone(remoteCwd, args, env)
 
 // The quota's next_free_at is computed from the clock at each request, so it moves between two runs.
 const stable = (result: RunResult): RunResult => ({
@@ -62,12 +25,22 @@ const stable = (result: RunResult): RunResult => ({
   stdout: result.stdout.replace(/"next_free_at": "[^"]*"/g, "\"next_free_at\": \"(now-based)\"")
 })
 
-/** The same command both ways: the same exit code, stdout and stderr. */
-const same = async (args: ReadonlyArray<string>): Promise<RunResult> => {
-  const [d, r] = [stable(await direct(args)), stable(await remote(args))]
-  expect({ args, ...r }).toEqual({ args, ...d })
-  return d
-}
+const { url, remoteCwd, dataDir, direct, remote, remoteEnv, same } = await bothWays((s) =>
+  Effect.gen(function*() {
+    yield* s.saveAccount({
+      name: "shop", phoneNumberId: "106540352242922", wabaId: "111", portfolioId: null, tokenEnv: "SIM_TOKEN",
+      graphUrl: "http://127.0.0.1:1", graphVersion: "v23.0", displayPhoneNumber: null, messagingLimit: 250, messagingTier: null,
+      qualityRating: null, throughputMps: 80, throughputLevel: null, nameStatus: null, status: null, createdAt: T0, updatedAt: T0
+    })
+    yield* s.syncTemplates("111", [
+      template({ id: "1", name: "order_done", language: "cs", components: [{ type: "BODY", text: "Dobrý den, {{1}} {{2}}, objednávka č. {{3}}." }] }),
+      template({ id: "2", name: "welcome", language: "cs", components: [{ type: "BODY", text: "Vítejte, {{1}}" }] }),
+      template({ id: "3", name: "welcome", language: "en", components: [{ type: "BODY", text: "Welcome, {{1}}" }] }),
+      template({ id: "4", name: "spring_sale", language: "cs", status: "PAUSED", components: [{ type: "BODY", text: "Sleva {{1}}" }] })
+    ], T0)
+  }), stable)
+
+const adminUrl = (): string => remoteEnv()["MEGAPHONE_ADMIN_URL"] ?? ""
 
 const csv = (rows: number): string =>
   ["phone;1;2;3", ...Array.from({ length: rows }, (_, i) => i % 100 === 7 ? `x${i};pane;Bad ${i};${i}` : `+420601${300_000 + i};pane;Novák ${i};${1000 + i}`), "+420601300000;pane;Twice;1", ""]
@@ -160,7 +133,7 @@ describe("megaphone through the admin API (MEGAPHONE_ADMIN_URL)", () => {
   it("a wrong token, a missing token or no daemon: exit 1 with what to check, the token never printed", async () => {
     const wrong = await remote(["campaigns", "list"], { ...remoteEnv(), MEGAPHONE_ADMIN_TOKEN: "not-the-token-42" })
     expect(wrong.code).toBe(1)
-    expect(wrong.stderr).toContain(`The admin API at ${adminUrl} refused the token (401)`)
+    expect(wrong.stderr).toContain(`The admin API at ${adminUrl()} refused the token (401)`)
     expect(wrong.stderr).toContain("MEGAPHONE_ADMIN_TOKEN")
     expect(wrong.stdout + wrong.stderr).not.toContain("not-the-token-42")
 
@@ -173,11 +146,11 @@ describe("megaphone through the admin API (MEGAPHONE_ADMIN_URL)", () => {
     expect(gone.code).toBe(1)
     expect(gone.stderr).toContain("Cannot reach the admin API at http://127.0.0.1:1")
 
-    const flag = await remote(["campaigns", "list", "--json", "--admin-url", adminUrl], { MEGAPHONE_ADMIN_TOKEN: ADMIN_TOKEN, MEGAPHONE_DATA_DIR: dataDir })
+    const flag = await remote(["campaigns", "list", "--json", "--admin-url", adminUrl()], { MEGAPHONE_ADMIN_TOKEN: ADMIN_TOKEN, MEGAPHONE_DATA_DIR: dataDir })
     expect(flag.code).toBe(0)
     expect(flag.stdout).toBe((await direct(["campaigns", "list", "--json"])).stdout)
 
-    const both = await remote(["campaigns", "list", "--admin-url", adminUrl, "--database-url", url])
+    const both = await remote(["campaigns", "list", "--admin-url", adminUrl(), "--database-url", url()])
     expect(both.code).toBe(2)
     expect(both.stderr).toContain("Give --admin-url or --database-url, not both.")
   }, 120_000)

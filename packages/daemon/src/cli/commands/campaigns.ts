@@ -20,14 +20,13 @@ import { forEachPageEffect } from "../../campaigns/Paging.ts"
 import * as Rows from "../../campaigns/Rows.ts"
 import { type Delimiter, safeCsvLine, UTF8_BOM } from "../Csv.ts"
 import { CommandFailed, usageError } from "../Failure.ts"
-import { cell, json, printJson, table } from "../Output.ts"
+import { cell, excelFlag, json, outputFile, printJson, table } from "../Output.ts"
 import { adminUrl, type Client, type Refusal, type Target, target, throughApi } from "../Remote.ts"
 import { noAccount, withStorage } from "../Session.ts"
 import { databaseUrl } from "../Storage.ts"
 
 type Storage = Ports.Storage.StorageShape
 type Counts = Campaign.ContactCounts
-type CampaignJson = typeof Json.CampaignJson.Type
 
 const campaignId = Argument.String("ID").pipe(Argument.withDescription("the campaign id (see `megaphone campaigns list`)"))
 
@@ -150,24 +149,6 @@ const withoutOperations = <C extends { readonly allowed_operations: unknown }>(c
   return rest
 }
 
-/** The campaign's lifecycle back from its JSON, for `Campaign.describe`. */
-const lifecycle = (c: CampaignJson): Campaign.CampaignLifecycle => {
-  const reason = c.pause_reason
-  return {
-    state: c.state,
-    pauseReason: reason === null
-      ? null
-      : reason.by === "operator"
-      ? { _tag: "Operator" }
-      // The kind travels as text; `describe` reads only the explanation.
-      : { _tag: "System", kind: reason.kind as Campaign.SystemPauseKind, explanation: reason.explanation, ...(reason.code === null ? {} : { code: reason.code }) },
-    createdAt: c.created_at,
-    startedAt: c.started_at,
-    pausedAt: c.paused_at,
-    endedAt: c.ended_at
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // campaigns create
 
@@ -222,11 +203,8 @@ const templateCsv = Command.make(
   "template-csv",
   {
     id: campaignId,
-    output: Flag.String("output").pipe(Flag.withAlias("o"), Flag.withDescription("write the CSV to this file"), Flag.optional),
-    excel: Flag.Boolean("excel").pipe(
-      Flag.withDescription("for Czech Excel: UTF-8 with BOM and `;` between cells"),
-      Flag.withDefault(false)
-    ),
+    output: outputFile("the CSV"),
+    excel: excelFlag(),
     databaseUrl,
     adminUrl,
     json
@@ -389,7 +367,7 @@ const lifecycleCommand = (name: Operations.Operation, description: string) =>
       )
       const { cancelled, ...shown } = changed
       if (asJson) return yield* printJson(name === "stop" ? changed : shown)
-      yield* Console.log(`Campaign ${shown.id} "${shown.name}": ${Campaign.describe(lifecycle(shown))}` +
+      yield* Console.log(`Campaign ${shown.id} "${shown.name}": ${Campaign.describe(Json.lifecycle(shown))}` +
         `${name === "stop" ? `; ${cancelled} contact(s) not yet sent were cancelled` : ""}.`)
     })).pipe(Command.withDescription(description))
 
@@ -443,7 +421,7 @@ const show = Command.make("show", { id: campaignId, databaseUrl, adminUrl, json 
     yield* Console.log(table(["FIELD", "VALUE"], [
       ["id", c.id],
       ["name", c.name],
-      ["state", Campaign.describe(lifecycle(c))],
+      ["state", Campaign.describe(Json.lifecycle(c))],
       ["account", c.account],
       ["template", `${c.template} (${c.language})`],
       ["note", cell(c.note)],
@@ -631,15 +609,12 @@ const contacts = Command.make(
       Flag.withDescription("CSV of every field: phone, values per variable, state and its label, attempts, errors, wamid, times"),
       Flag.withDefault(false)
     ),
-    excel: Flag.Boolean("excel").pipe(
-      Flag.withDescription("CSV for Czech Excel: UTF-8 with BOM, `;` between cells (implies --csv)"),
-      Flag.withDefault(false)
-    ),
+    excel: excelFlag(" (implies --csv)"),
     lang: Flag.Literals("lang", ["en", "cs"] as const).pipe(
       Flag.withDescription("the language of the CSV's state_label column (cs: the seed's names)"),
       Flag.withDefault("en" as const)
     ),
-    output: Flag.String("output").pipe(Flag.withAlias("o"), Flag.withDescription("write to this file instead of stdout"), Flag.optional),
+    output: outputFile("the contacts"),
     databaseUrl,
     adminUrl,
     json

@@ -15,7 +15,7 @@ import * as Directory from "../../campaigns/Directory.ts"
 import { CHUNK } from "../../campaigns/Paging.ts"
 import { safeCsvLine, UTF8_BOM } from "../Csv.ts"
 import { CommandFailed } from "../Failure.ts"
-import { cell, json, printJson, table } from "../Output.ts"
+import { cell, excelFlag, json, outputFile, printJson, table } from "../Output.ts"
 import { adminUrl, type Client, type Target, target } from "../Remote.ts"
 import { databaseUrl } from "../Storage.ts"
 import { importCommand } from "./contactsImport.ts"
@@ -304,11 +304,8 @@ const exportCommand = Command.make(
     filter: filterFlag,
     where: whereFlag,
     search: searchFlag,
-    output: Flag.String("output").pipe(Flag.withAlias("o"), Flag.withDescription("write the CSV to this file (default: stdout)"), Flag.optional),
-    excel: Flag.Boolean("excel").pipe(
-      Flag.withDescription("for Excel: UTF-8 with a byte-order mark, `;` between cells"),
-      Flag.withDefault(false)
-    ),
+    output: outputFile("the CSV"),
+    excel: excelFlag(),
     databaseUrl,
     adminUrl,
     json

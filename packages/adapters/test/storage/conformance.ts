@@ -539,6 +539,34 @@ export const storageConformance = (
           return { campaign: c, contacts: claimed.map((x) => x.contact) }
         })
 
+      test("failures grouped by code, and the soonest retries, over the campaigns asked about", (s) =>
+        Effect.gen(function*() {
+          const { campaign, contacts } = yield* claimOne(s, 5)
+          const [one, two, three, four, five] = contacts
+          const undeliverable = { errorClass: "recipient", scope: "contact", code: "131026", text: "Message undeliverable" } as const
+          const busy = { errorClass: "transient", scope: "contact", code: "131000", text: "Something went wrong" } as const
+          yield* s.recordOutcomes([
+            { contactId: one!.id, event: { _tag: "AttemptFailed", error: undeliverable, decision: { _tag: "GiveUp", reason: "final_for_contact" } } },
+            { contactId: two!.id, event: { _tag: "AttemptFailed", error: busy, decision: { _tag: "RetryAt", at: at(90 * SECOND), countsAsAttempt: true } } },
+            { contactId: three!.id, event: { _tag: "AttemptFailed", error: busy, decision: { _tag: "RetryAt", at: at(30 * SECOND), countsAsAttempt: true } } },
+            { contactId: four!.id, event: { _tag: "Accepted", wamid: "wamid.4", waId: recipient(4) } }
+          ], at(2 * SECOND))
+          // A later failure of the same code: its text and time are the group's.
+          yield* s.recordOutcomes([
+            { contactId: five!.id, event: { _tag: "AttemptFailed", error: { ...undeliverable, text: "Undeliverable, later" }, decision: { _tag: "GiveUp", reason: "final_for_contact" } } }
+          ], at(3 * SECOND))
+          const groups = yield* s.failureSummary(undefined)
+          expect(groups).toEqual([
+            { code: "131000", count: 2, text: "Something went wrong", campaignIds: [campaign.id], lastAt: at(2 * SECOND) },
+            { code: "131026", count: 2, text: "Undeliverable, later", campaignIds: [campaign.id], lastAt: at(3 * SECOND) }
+          ])
+          expect(yield* s.failureSummary([campaign.id])).toEqual(groups)
+          expect(yield* s.failureSummary(["999999", "not-an-id"])).toEqual([])
+          expect((yield* s.soonestRetries(undefined, 10)).map((c) => c.id)).toEqual([three!.id, two!.id])
+          expect((yield* s.soonestRetries([campaign.id], 1)).map((c) => c.progress.nextAttemptAt)).toEqual([at(30 * SECOND)])
+          expect(yield* s.soonestRetries(["999999"], 10)).toEqual([])
+        }))
+
       test("accepted → sent with wamid; refused events are reported, not applied", (s) =>
         Effect.gen(function*() {
           const { campaign, contacts } = yield* claimOne(s, 2)

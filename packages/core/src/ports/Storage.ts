@@ -226,6 +226,19 @@ export interface ApplyResult {
   readonly unmatched: ReadonlyArray<StatusReport>
 }
 
+/** Contacts whose last attempt failed with the same code (`StorageShape.failureSummary`). */
+export interface FailureGroup {
+  /** Meta's code (`131026`), or one of Megaphone's (`invalid_phone`, `opted_out`, `timeout`, …). */
+  readonly code: string
+  readonly count: number
+  /** The text of the most recent of them. */
+  readonly text: string
+  /** The campaigns they belong to, by id. */
+  readonly campaignIds: ReadonlyArray<string>
+  /** When the most recent of them entered its state. */
+  readonly lastAt: Date
+}
+
 /** How much of an account's rolling-24 h messaging limit is used. */
 export interface QuotaUsage {
   readonly quotaKey: string
@@ -391,6 +404,17 @@ export interface StorageShape {
   ) => Op<CampaignRecord, NotFound | Conflict>
   /** How many contacts of the campaign are in each state (every state present, zeros included). */
   readonly campaignCounts: (id: string) => Op<Campaign.ContactCounts>
+  /**
+   * The contacts of these campaigns (all campaigns without a list) now in `error`, `sending_failed` or
+   * `retry_scheduled`, grouped by their last error's code: most frequent first, ties by code. For the "what is
+   * failing" view of an operator; contacts without a last error are not counted.
+   */
+  readonly failureSummary: (campaignIds: ReadonlyArray<string> | undefined) => Op<ReadonlyArray<FailureGroup>>
+  /**
+   * The contacts of these campaigns (all without a list) waiting in `retry_scheduled`, soonest next attempt first
+   * (ties by id), at most `limit`.
+   */
+  readonly soonestRetries: (campaignIds: ReadonlyArray<string> | undefined, limit: number) => Op<ReadonlyArray<CampaignContact>>
   /**
    * Whether any contact of the campaign is still pending (`initial`, `in_progress`, `retry_scheduled`): the cheap
    * question a dispatcher asks before counting a campaign's contacts to see whether it finished.

@@ -283,6 +283,15 @@ export const Campaigns = HttpApiGroup.make("campaigns").add(
     success: Schema.Struct({ campaign: Schema.String, contacts: Schema.Array(Json.CampaignContact), next_after_id: Json.NextAfterId }),
     error: NotFound
   }).annotate(OpenApi.Summary, "The campaign's contacts, optionally in one state, a page at a time."),
+  HttpApiEndpoint.get("failures", "/api/failures", {
+    query: {
+      campaign: Schema.optional(Schema.Array(Schema.String).annotate({ description: "Only these campaigns (repeatable); default every one." })),
+      retries: Schema.optional(Int.check(Schema.isBetween({ minimum: 0, maximum: 100 })).annotate({
+        description: "How many of the retries due soonest to list (default 5)."
+      }))
+    },
+    success: Json.Failures
+  }).annotate(OpenApi.Summary, "What is failing: contacts in error, sending_failed or retry_scheduled by their last error's code, and the retries due soonest."),
   HttpApiEndpoint.get("events", "/api/campaigns/:id/events", {
     ...campaignId,
     query: paging,

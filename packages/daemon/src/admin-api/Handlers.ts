@@ -214,6 +214,10 @@ export const campaigns = HttpApiBuilder.group(Api, "campaigns", (handlers) =>
     return handlers
       .handle("list", () =>
         answer(Effect.map(Operations.list(storage), (all) => ({ campaigns: all.map(({ campaign, counts }) => Json.campaign(campaign, counts)) }))))
+      .handle("failures", ({ query }) =>
+        answer(Effect.all([storage.failureSummary(query.campaign), storage.soonestRetries(query.campaign, query.retries ?? 5)]).pipe(
+          Effect.map(([errors, retries]) => ({ errors: errors.map(Json.failureGroup), retries: retries.map(Json.scheduledRetry) }))
+        )))
       .handle("show", ({ params }) =>
         answer(Effect.map(Operations.show(storage, params.id), ({ campaign, counts, quota }) => ({
           ...Json.campaign(campaign, counts),

@@ -201,3 +201,34 @@ export const lifecycle = (c: typeof CampaignJson.Type): Campaign.CampaignLifecyc
     endedAt: c.ended_at
   }
 }
+
+/** Contacts whose last attempt failed with one code (`GET /api/failures`). */
+export const FailureGroup = Schema.Struct({
+  code: Schema.String,
+  count: Schema.Number,
+  /** The text of the most recent of them. */
+  text: Schema.String,
+  campaigns: Schema.Array(Schema.String),
+  last_at: Schema.Date
+}).annotate({ identifier: "FailureGroup" })
+
+/** A contact waiting for its retry, and its campaign. */
+export const ScheduledRetry = Schema.Struct({ campaign: Schema.String, contact: CampaignContact }).annotate({ identifier: "ScheduledRetry" })
+
+/** What is failing now: failures by code, most frequent first, and the retries due soonest. */
+export const Failures = Schema.Struct({
+  errors: Schema.Array(FailureGroup),
+  retries: Schema.Array(ScheduledRetry)
+}).annotate({ identifier: "Failures" })
+
+/** A contact waiting for its retry as JSON. */
+export const scheduledRetry = (c: Ports.Storage.CampaignContact): typeof ScheduledRetry.Type => ({ campaign: c.campaignId, contact: campaignContact(c) })
+
+/** A failure group as JSON. */
+export const failureGroup = (g: Ports.Storage.FailureGroup): typeof FailureGroup.Type => ({
+  code: g.code,
+  count: g.count,
+  text: g.text,
+  campaigns: g.campaignIds,
+  last_at: g.lastAt
+})

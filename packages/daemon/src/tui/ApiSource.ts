@@ -2,9 +2,8 @@
  * The dashboard's data over a running daemon's admin API (live, with actions): the same typed client and the
  * same failure messages as the CLI's remote commands (cli/Remote.ts).
  *
- * Errors by code and retries come from the contacts in `error`, `sending_failed` and `retry_scheduled` of the
- * campaigns that have started (a page of each, read once per refresh for both), until the API has a route that
- * groups them itself.
+ * Errors by code and the soonest retries of the campaigns that have started come from `GET /api/failures`, read
+ * once per refresh for both panels.
  */
 import { readFile } from "node:fs/promises"
 import { Cause, Duration, Effect, Exit } from "effect"
@@ -15,9 +14,6 @@ import * as Convert from "./Convert.ts"
 
 /** A dashboard request that takes longer than this shows as a failed refresh, not a frozen screen. */
 const TIMEOUT = Duration.seconds(10)
-
-/** Contacts per state and campaign read for the errors and retries panels. */
-const FAILED_PAGE = 200
 
 /** Runs an effect whose failures are for people as a promise that rejects with an `Error` carrying the message. */
 export const toPromise = async <A>(effect: Effect.Effect<A, { readonly message: string }>): Promise<A> => {
@@ -38,19 +34,17 @@ export const make = (remote: Remote): Source.Source => {
       })
     ))
 
-  // One read of the failed contacts serves both the errors and the retries of a refresh.
+  // One read serves both the errors and the retries of a refresh.
   let failedRead: { readonly at: number; readonly result: ReturnType<typeof readFailed> } | undefined
   const readFailed = () =>
     call((client) =>
       Effect.gen(function*() {
         const { campaigns } = yield* client.campaigns.list()
-        const watched = Convert.watched(campaigns)
-        const failed = yield* Effect.forEach(watched, (c) =>
-          Effect.forEach(Convert.failedStates.filter((state) => c.counts[state] > 0), (state) =>
-            Effect.map(client.campaigns.contacts({ params: { id: c.id }, query: { state, limit: FAILED_PAGE } }), (page) => page.contacts)).pipe(
-              Effect.map((pages): Convert.FailedContacts => ({ campaign: c.id, contacts: pages.flat() }))
-            ), { concurrency: 4 })
-        return { campaigns, failed }
+        const watched = Convert.watched(campaigns).map((c) => c.id)
+        const failures: Convert.Failures = watched.length === 0
+          ? { errors: [], retries: [] }
+          : yield* client.campaigns.failures({ query: { campaign: watched, retries: Convert.SOONEST_RETRIES } })
+        return { campaigns, failures }
       })
     )
   const failed = () => {
@@ -69,8 +63,8 @@ export const make = (remote: Remote): Source.Source => {
       call((client) => Effect.all([client.accounts.list(), client.accounts.quotas()], { concurrency: 2 })).then(([{ accounts }, { quotas }]) =>
         accounts.map((a) => Convert.account(a, quotas.find((q) => q.account === a.name)))
       ),
-    recentErrors: () => failed().then(({ failed }) => Convert.errorGroups(failed)),
-    retries: () => failed().then(({ campaigns, failed }) => Convert.retries(campaigns, failed)),
+    recentErrors: () => failed().then(({ failures }) => Convert.errorGroups(failures)),
+    retries: () => failed().then(({ campaigns, failures }) => Convert.retries(campaigns, failures)),
     templateIssues: () =>
       call((client) => Effect.all([client.templates.list({ query: {} }), client.campaigns.list()], { concurrency: 2 })).then(
         ([{ templates }, { campaigns }]) => Convert.templateIssues(templates, campaigns)

@@ -55,49 +55,27 @@ export const contact = (c: ContactJson): Source.ContactRow => ({
 export const watched = (campaigns: ReadonlyArray<CampaignJson>): ReadonlyArray<CampaignJson> =>
   campaigns.filter((c) => c.state === "running" || c.state === "paused" || c.state === "finished")
 
-/** The contact states whose last error the dashboard groups. */
-export const failedStates = ["error", "sending_failed", "retry_scheduled"] as const
+/** What is failing in the watched campaigns (`GET /api/failures`, or the same from the storage). */
+export type Failures = typeof Json.Failures.Type
 
-/** A campaign's contacts in one of {@link failedStates}. */
-export interface FailedContacts {
-  readonly campaign: string
-  readonly contacts: ReadonlyArray<ContactJson>
-}
+/** How many of the retries due soonest the dashboard lists by name. */
+export const SOONEST_RETRIES = SOONEST
 
-/** Failures grouped by their code, most frequent first (ties: by code). */
-export const errorGroups = (failed: ReadonlyArray<FailedContacts>): ReadonlyArray<Source.ErrorGroup> => {
-  const groups = new Map<string, { count: number; sample: string; campaigns: Set<string> }>()
-  for (const { campaign: id, contacts } of failed) {
-    for (const c of contacts) {
-      if (c.last_error === null) continue
-      const group = groups.get(c.last_error.code) ?? { count: 0, sample: c.last_error.text, campaigns: new Set<string>() }
-      group.count++
-      group.campaigns.add(id)
-      groups.set(c.last_error.code, group)
-    }
-  }
-  return [...groups.entries()]
-    .map(([code, g]) => ({ code, count: g.count, sample: g.sample, campaigns: [...g.campaigns] }))
-    .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code))
-}
+/** Failures by code, most frequent first, as the storage grouped them. */
+export const errorGroups = (failures: Failures): ReadonlyArray<Source.ErrorGroup> =>
+  failures.errors.map((g) => ({ code: g.code, count: g.count, sample: g.text, campaigns: g.campaigns }))
 
-/** The retries scheduled: the exact total from the campaigns' counts, the soonest few from their contacts. */
-export const retries = (campaigns: ReadonlyArray<CampaignJson>, failed: ReadonlyArray<FailedContacts>): Source.Retries => {
-  const scheduled = failed.flatMap(({ campaign: id, contacts }) =>
-    contacts.filter((c) => c.state === "retry_scheduled").map((c): Source.ScheduledRetry => ({
-      campaignId: id,
-      phone: c.phone,
-      attempts: c.attempts,
-      nextAttemptAt: c.next_attempt_at,
-      lastError: c.last_error
-    }))
-  )
-  const at = (r: Source.ScheduledRetry) => r.nextAttemptAt?.getTime() ?? Number.POSITIVE_INFINITY
-  return {
-    total: campaigns.reduce((n, c) => n + c.counts.retry_scheduled, 0),
-    soonest: scheduled.sort((a, b) => at(a) - at(b)).slice(0, SOONEST)
-  }
-}
+/** The retries scheduled: the exact total from the campaigns' counts, the soonest few as the storage ordered them. */
+export const retries = (campaigns: ReadonlyArray<CampaignJson>, failures: Failures): Source.Retries => ({
+  total: campaigns.reduce((n, c) => n + c.counts.retry_scheduled, 0),
+  soonest: failures.retries.map(({ campaign, contact: c }): Source.ScheduledRetry => ({
+    campaignId: campaign,
+    phone: c.phone,
+    attempts: c.attempts,
+    nextAttemptAt: c.next_attempt_at,
+    lastError: c.last_error
+  }))
+})
 
 /**
  * Synced templates that cannot be sent (the seed's warning triangle): those still listed by Meta, and any gone

@@ -12,9 +12,6 @@ import * as Operations from "../campaigns/Operations.ts"
 import { toPromise } from "./ApiSource.ts"
 import * as Convert from "./Convert.ts"
 
-/** Contacts per state and campaign read for the errors and retries panels. */
-const FAILED_PAGE = 200
-
 /** Runs a storage read (the caller provides the storage). */
 export type Run = <A>(effect: Effect.Effect<A, { readonly message: string }, Ports.Storage.Storage>) => Promise<A>
 
@@ -28,12 +25,12 @@ export const make = (run: Run, description: string, reason: string): Source.Sour
     read((storage) =>
       Effect.gen(function*() {
         const all = yield* campaigns(storage)
-        const failed = yield* Effect.forEach(Convert.watched(all), (c) =>
-          Effect.forEach(Convert.failedStates.filter((state) => c.counts[state] > 0), (state) =>
-            storage.listCampaignContacts(c.id, state, { limit: FAILED_PAGE })).pipe(
-              Effect.map((pages): Convert.FailedContacts => ({ campaign: c.id, contacts: pages.flat().map(Json.campaignContact) }))
-            ))
-        return { campaigns: all, failed }
+        const watched = Convert.watched(all).map((c) => c.id)
+        const [errors, retries] = watched.length === 0
+          ? [[], []]
+          : yield* Effect.all([storage.failureSummary(watched), storage.soonestRetries(watched, Convert.SOONEST_RETRIES)])
+        const failures: Convert.Failures = { errors: errors.map(Json.failureGroup), retries: retries.map(Json.scheduledRetry) }
+        return { campaigns: all, failures }
       })
     )
   const refuse = () => Promise.reject(new Error(`Read-only — ${reason}`))
@@ -50,8 +47,8 @@ export const make = (run: Run, description: string, reason: string): Source.Sour
             Effect.map(storage.quotaUsage(a, now), (q) => Convert.account(AccountsJson.account(a), Json.quota(q))))
         })
       ),
-    recentErrors: () => failed().then(({ failed }) => Convert.errorGroups(failed)),
-    retries: () => failed().then(({ campaigns, failed }) => Convert.retries(campaigns, failed)),
+    recentErrors: () => failed().then(({ failures }) => Convert.errorGroups(failures)),
+    retries: () => failed().then(({ campaigns, failures }) => Convert.retries(campaigns, failures)),
     templateIssues: () =>
       read((storage) =>
         Effect.gen(function*() {

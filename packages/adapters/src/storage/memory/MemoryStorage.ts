@@ -59,6 +59,9 @@ const byCodeUnit = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0
 
 const byId = (a: { readonly id: string }, b: { readonly id: string }): number => Number(a.id) - Number(b.id)
 
+// The states `failureSummary` groups: the contact's last attempt failed.
+const FAILED_STATES: ReadonlySet<ContactState.ContactStateId> = new Set(["error", "sending_failed", "retry_scheduled"])
+
 /** Rows after `page.afterId`, at most `page.limit`, from rows already in ascending id order. */
 const paginate = <A extends { readonly id: string }>(rows: Iterable<A>, page: Page): Array<A> => {
   const after = page.afterId === undefined ? -Infinity : Number(page.afterId)
@@ -404,6 +407,36 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
         const updated: CampaignRecord = { ...campaign, lifecycle: copy(next) }
         campaigns.set(id, updated)
         return ok(copy(updated))
+      }),
+    failureSummary: (campaignIds) =>
+      atomically(() => {
+        const groups = new Map<string, { count: number; text: string; lastAt: Date; campaigns: Set<string> }>()
+        for (const campaign of campaignIds ?? [...campaigns.keys()]) {
+          for (const contact of campaignContacts(campaign)) {
+            const { state, lastError, stateTimes } = contact.progress
+            if (!FAILED_STATES.has(state) || lastError === null) continue
+            const at = stateTimes[state] ?? contact.addedAt
+            const group = groups.get(lastError.code)
+            if (group === undefined) {
+              groups.set(lastError.code, { count: 1, text: lastError.text, lastAt: at, campaigns: new Set([campaign]) })
+              continue
+            }
+            group.count++
+            group.campaigns.add(campaign)
+            if (at.getTime() > group.lastAt.getTime()) Object.assign(group, { text: lastError.text, lastAt: at })
+          }
+        }
+        return ok([...groups.entries()]
+          .map(([code, g]) => ({ code, count: g.count, text: g.text, lastAt: g.lastAt, campaignIds: [...g.campaigns].sort((a, b) => Number(a) - Number(b)) }))
+          .sort((a, b) => b.count - a.count || byCodeUnit(a.code, b.code)))
+      }),
+    soonestRetries: (campaignIds, limit) =>
+      atomically(() => {
+        const waiting = (campaignIds ?? [...campaigns.keys()])
+          .flatMap((campaign) => campaignContacts(campaign))
+          .filter((contact) => contact.progress.state === "retry_scheduled")
+        const due = (c: CampaignContact) => c.progress.nextAttemptAt?.getTime() ?? Number.POSITIVE_INFINITY
+        return ok(waiting.sort((a, b) => due(a) - due(b) || byId(a, b)).slice(0, Math.max(0, Math.floor(limit))).map(copy))
       }),
     hasPendingContacts: (id) =>
       atomically(() => ok(campaignContacts(id).some((contact) => ContactState.isPending(contact.progress.state)))),

@@ -5,7 +5,7 @@ import { Campaign, Ports } from "@megaphone/core"
 import type { ContactState } from "@megaphone/core"
 import { Effect, Option } from "effect"
 import {
-  contactColumns, decode, isId, jsons, num, type Op, readContact, type Row, type Sql, str, texts
+  contactColumns, date, decode, isId, jsons, num, type Op, readContact, type Row, type Sql, str, texts
 } from "./Rows.ts"
 
 // 7 array parameters per statement whatever the size; chunks only bound the size of one message.
@@ -173,4 +173,57 @@ export const campaignCounts = (sql: Sql, id: string): Op<Campaign.ContactCounts>
       if (state in counts) counts[state] = n
     }
     return counts as Campaign.ContactCounts
+  })
+
+/** The campaigns a question is about: the listed ones (ids that are not ids name none), or every campaign. */
+const campaignScope = (sql: Sql, campaignIds: ReadonlyArray<string> | undefined) =>
+  campaignIds === undefined
+    ? sql.literal("true")
+    : sql`cc.campaign_id = any(${texts(campaignIds.filter(isId))}::bigint[])`
+
+/** See `StorageShape.failureSummary`: one grouped pass over the (campaign_id, state) index. */
+export const failureSummary = (sql: Sql, campaignIds: ReadonlyArray<string> | undefined): Op<ReadonlyArray<Ports.Storage.FailureGroup>> =>
+  Effect.gen(function*() {
+    const rows = yield* sql<Row>`
+      with failed as (
+        select cc.campaign_id, cc.last_error_code, cc.last_error_text,
+          case cc.state when 'error' then cc.error_at when 'sending_failed' then cc.sending_failed_at else cc.retry_scheduled_at end as at
+        from campaign_contacts cc
+        where ${campaignScope(sql, campaignIds)}
+          and cc.state in ('error', 'sending_failed', 'retry_scheduled')
+          and cc.last_error_code is not null
+      )
+      select last_error_code collate "C" as code, count(*) as n,
+        (array_agg(last_error_text order by at desc nulls last))[1] as text,
+        max(at) as last_at,
+        array_agg(distinct campaign_id)::text[] as campaign_ids
+      from failed
+      group by last_error_code
+      order by count(*) desc, 1
+    `
+    return yield* decode("failureSummary", rows, (r) => ({
+      code: str(r, "code"),
+      count: num(r, "n"),
+      text: str(r, "text"),
+      lastAt: date(r, "last_at"),
+      campaignIds: (r["campaign_ids"] as ReadonlyArray<string>).slice().sort((a, b) => Number(a) - Number(b))
+    }))
+  })
+
+/** See `StorageShape.soonestRetries`. */
+export const soonestRetries = (
+  sql: Sql,
+  campaignIds: ReadonlyArray<string> | undefined,
+  limit: number
+): Op<ReadonlyArray<Ports.Storage.CampaignContact>> =>
+  Effect.gen(function*() {
+    if (limit <= 0) return []
+    const rows = yield* sql<Row>`
+      select ${sql.literal(contactColumns)}
+      from campaign_contacts cc
+      where ${campaignScope(sql, campaignIds)} and cc.state = 'retry_scheduled'
+      order by cc.next_attempt_at nulls last, cc.id
+      limit ${Math.floor(limit)}
+    `
+    return (yield* decode("soonestRetries", rows, readContact)).map((s) => s.contact)
   })

@@ -84,6 +84,8 @@ export const make: Effect.Effect<StorageShape, never, SqlClient.SqlClient> = Eff
       operation("updateCampaignLifecycle", Catalog.updateCampaignLifecycle(sql, id, expected, next)),
     campaignCounts: (id) => operation("campaignCounts", CampaignContacts.campaignCounts(sql, id)),
     hasPendingContacts: (id) => operation("hasPendingContacts", CampaignContacts.hasPendingContacts(sql, id)),
+    failureSummary: (ids) => operation("failureSummary", CampaignContacts.failureSummary(sql, ids)),
+    soonestRetries: (ids, limit) => operation("soonestRetries", CampaignContacts.soonestRetries(sql, ids, limit)),
 
     addCampaignContacts: (campaignId, contacts, now) =>
       operation("addCampaignContacts", CampaignContacts.addCampaignContacts(sql, campaignId, contacts, now)),

@@ -1,6 +1,6 @@
 /**
- * The little CSV campaigns need, for the CLI's files and the admin API's uploads alike: read UTF-8 text as Excel
- * saves it (with or without BOM, `;`, `,` or tab between cells, quoted cells with line breaks, any line ending)
+ * The little CSV campaigns need, for the CLI's files and the admin API's uploads alike: read text as Excel saves it
+ * (UTF-8, Windows-1250 or UTF-16; `;`, `,` or tab between cells, quoted cells with line breaks, any line ending)
  * keeping the line each row starts on, and write cells back safely. Encodings other than UTF-8 and the full
  * importer belong to `contacts import`.
  *
@@ -9,6 +9,7 @@
  */
 import { CsvError, parse } from "csv-parse/sync"
 import { Result } from "effect"
+import { makeDecoder } from "../contacts/Encoding.ts"
 
 /** One record and the 1-based line of the file it starts on. */
 export interface CsvRow {
@@ -21,15 +22,11 @@ export type Delimiter = ";" | "," | "\t"
 
 const DELIMITERS: ReadonlyArray<Delimiter> = [";", ",", "\t"]
 
-/** The file is not UTF-8 text. */
-export const decodeUtf8 = (bytes: Uint8Array): Result.Result<string, string> => {
-  try {
-    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes)
-    return Result.succeed(text.startsWith("\uFEFF") ? text.slice(1) : text)
-  } catch {
-    return Result.fail("The file is not UTF-8 text. In Excel choose \"Save as → CSV UTF-8 (comma delimited)\" and try again.")
-  }
-}
+/**
+ * The text of a CSV in whatever encoding Excel saved it — UTF-8 with or without BOM, Windows-1250 (a Czech Excel's
+ * plain "CSV"), UTF-16 ("Unicode text") — detected as `contacts import` detects it; without the BOM.
+ */
+export const decodeText = (bytes: Uint8Array): string => makeDecoder("auto", bytes.subarray(0, 65_536)).decode(bytes, true)
 
 /** The delimiter of a CSV: the candidate that occurs most often (outside quotes) in its header line; `,` if none does. */
 export const detectDelimiter = (text: string): Delimiter => {

@@ -129,7 +129,7 @@ export class CampaignChanged extends Schema.TaggedError<CampaignChanged>()("Camp
 // ---------------------------------------------------------------------------------------------------------
 // CSV files
 
-/** The CSV is not UTF-8 text, or not CSV (the problem names the line where it is). */
+/** The CSV is not CSV (the problem names the line where it is). */
 export class CsvUnreadable extends Schema.TaggedError<CsvUnreadable>()("CsvUnreadable", {
   problem: Schema.String
 }) {

@@ -8,7 +8,7 @@
  */
 import { Mapping, Phone, type Ports, Template } from "@megaphone/core"
 import { Effect, Result } from "effect"
-import { type CsvRow, csvLine, decodeUtf8, type Delimiter, detectDelimiter, parseCsv, safeCsvLine } from "./Csv.ts"
+import { type CsvRow, csvLine, decodeText, type Delimiter, detectDelimiter, parseCsv, safeCsvLine } from "./Csv.ts"
 import { checkColumns, type FilterChoice, knownColumns, requireFilter } from "./Directory.ts"
 import { CsvEmpty, CsvHeaderMismatch, CsvUnreadable, MappingMismatch } from "./Errors.ts"
 import { forEachPageEffect } from "./Paging.ts"
@@ -174,7 +174,7 @@ const delimiterName = (delimiter: Delimiter): string => (delimiter === "\t" ? "t
 /**
  * Contacts from a positional CSV (SPEC §4 B: phone, then one column per variable in the template's order) for
  * campaign `campaign`. The first row is a header when it does not start with a phone number ({@link isHeader});
- * notes ({@link NOTE}) are skipped. Text that is not UTF-8 or not CSV, an empty file, or columns that do not fit
+ * notes ({@link NOTE}) are skipped. The encoding is detected (`decodeText`). Text that is not CSV, an empty file, or columns that do not fit
  * the template fail before any row is judged.
  */
 export const fromCsv = (
@@ -183,10 +183,9 @@ export const fromCsv = (
   bytes: Uint8Array,
   defaults: Readonly<Record<string, string>>
 ): Result.Result<Candidates, CsvUnreadable | CsvEmpty | CsvHeaderMismatch> => {
-  const text = decodeUtf8(bytes)
-  if (Result.isFailure(text)) return Result.fail(new CsvUnreadable({ problem: text.failure }))
-  const delimiter = detectDelimiter(text.success)
-  const rows = parseCsv(text.success, delimiter)
+  const text = decodeText(bytes)
+  const delimiter = detectDelimiter(text)
+  const rows = parseCsv(text, delimiter)
   if (Result.isFailure(rows)) return Result.fail(new CsvUnreadable({ problem: rows.failure }))
   const all = rows.success.filter((row) => !isNote(row))
   const first = all[0]

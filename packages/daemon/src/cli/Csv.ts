@@ -6,7 +6,7 @@ export {
   csvCell,
   csvLine,
   type CsvRow,
-  decodeUtf8,
+  decodeText,
   type Delimiter,
   detectDelimiter,
   neutralise,

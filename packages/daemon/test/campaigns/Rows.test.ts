@@ -31,13 +31,21 @@ describe("fromCsv", () => {
     ])
   })
 
-  it("refuses the whole file before any row: not UTF-8, not CSV, empty, or a header that does not fit", () => {
+  it("reads the plain CSV a Czech Excel saves (Windows-1250) with its diacritics", () => {
+    const bytes = Buffer.from("phone;1;2;3\r\n+420601000001;paní;Čížková;7\r\n", "latin1")
+    // Windows-1250 differs from Latin-1 in these letters: í is the same byte, Č and ž are not.
+    for (const [char, byte] of [["Č", 0xc8], ["ž", 0x9e]] as const) bytes[bytes.indexOf(char.charCodeAt(0) & 0xff)] = byte
+    const read = fromCsv(bytes)
+    if (Result.isFailure(read)) throw new Error(read.failure.message)
+    expect(read.success.contacts.map((c) => c.parameters)).toEqual([{ "1": "paní", "2": "Čížková", "3": "7" }])
+  })
+
+  it("refuses the whole file before any row: not CSV, empty, or a header that does not fit", () => {
     const refusal = (text: string | Uint8Array) => {
       const result = fromCsv(text)
       if (Result.isSuccess(result)) throw new Error("expected a refusal")
       return result.failure
     }
-    expect(refusal(Uint8Array.of(0x50, 0xe8, 0x65))).toMatchObject({ _tag: "CsvUnreadable", problem: expect.stringContaining("not UTF-8") })
     expect(refusal("phone;1;2;3\r\n1;\"x;2;3\r\n")).toMatchObject({ _tag: "CsvUnreadable", problem: expect.stringContaining("starts on line 2") })
     expect(refusal("")).toMatchObject({ _tag: "CsvEmpty", campaign: "7", header: ["phone", "1", "2", "3"] })
     const mismatch = refusal("phone;1\r\n+420601000001;x\r\n")

@@ -1,6 +1,6 @@
 import { Result } from "effect"
 import { describe, expect, it } from "vitest"
-import { csvLine, decodeUtf8, detectDelimiter, parseCsv } from "../../src/cli/Csv.ts"
+import { csvLine, decodeText, detectDelimiter, parseCsv } from "../../src/cli/Csv.ts"
 
 describe("parseCsv", () => {
   it("names the line each row starts on, across quoted line breaks, blank lines and mixed line endings", () => {
@@ -25,10 +25,12 @@ describe("parseCsv", () => {
   })
 })
 
-describe("decodeUtf8 and detectDelimiter", () => {
-  it("strips a BOM, refuses bytes that are not UTF-8, and finds the delimiter in the header", () => {
-    expect(Result.getOrThrow(decodeUtf8(new TextEncoder().encode("\uFEFFphone;name")))).toBe("phone;name")
-    expect(Result.isFailure(decodeUtf8(Uint8Array.of(0x50, 0xe8, 0x65)))).toBe(true)
+describe("decodeText and detectDelimiter", () => {
+  it("strips a BOM, reads Windows-1250 and UTF-16 as Excel saves them, and finds the delimiter in the header", () => {
+    expect(decodeText(new TextEncoder().encode("\uFEFFphone;name"))).toBe("phone;name")
+    // "Příjmení;Čížek" as a Czech Excel's plain CSV (Windows-1250) and as its "Unicode text" (UTF-16LE with BOM).
+    expect(decodeText(Uint8Array.of(0x50, 0xf8, 0xed, 0x6a, 0x6d, 0x65, 0x6e, 0xed, 0x3b, 0xc8, 0xed, 0x9e, 0x65, 0x6b))).toBe("Příjmení;Čížek")
+    expect(decodeText(Uint8Array.from([0xff, 0xfe, ...[..."Čížek"].flatMap((c) => [c.charCodeAt(0) & 0xff, c.charCodeAt(0) >> 8])]))).toBe("Čížek")
     expect(detectDelimiter("phone;name;\"a,b\"\r\n1,2,3")).toBe(";")
     expect(detectDelimiter("phone\tname")).toBe("\t")
     expect(detectDelimiter("phone")).toBe(",")

@@ -385,6 +385,13 @@ const transportTexts: Readonly<Record<TransportFailureKind, string>> = {
   malformed_response: "Malformed response from Meta — the message may have been accepted, outcome unknown"
 }
 
+/**
+ * Whether Meta may have taken the message although the send failed: a timeout or an unreadable answer (a network
+ * error never reached Meta). Such a send is retried only after the grace of an unknown outcome, as after a crash.
+ */
+export const outcomeUnknown = (error: Pick<ClassifiedError, "code">): boolean =>
+  error.code === "timeout" || error.code === "malformed_response"
+
 /** Classifies a failure below HTTP (timeout, network, unreadable answer): always transient. */
 export const classifyTransportFailure = (kind: TransportFailureKind, detail: string): ClassifiedError => ({
   errorClass: "transient",

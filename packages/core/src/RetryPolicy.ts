@@ -6,7 +6,7 @@
  * from Effect's Random (seeded in tests), which keeps every schedule reproducible.
  */
 import { Effect, Random } from "effect"
-import type { ClassifiedError } from "./ErrorClass.ts"
+import { type ClassifiedError, outcomeUnknown } from "./ErrorClass.ts"
 
 /** How many times a contact is tried and how long to wait between tries. */
 export interface RetryPolicy {
@@ -82,7 +82,9 @@ export const decide = (policy: RetryPolicy, failed: FailedAttempt): RetryDecisio
     case "transient": {
       if (failed.attempts >= attemptLimit(policy, error)) return { _tag: "GiveUp", reason: "attempts_exhausted" }
       const delay = jitteredDelay(policy.baseDelayMs, policy.maxDelayMs, failed.attempts, failed.random)
-      return { _tag: "RetryAt", at: after(now, Math.max(delay, error.retryAfterMs ?? 0)), countsAsAttempt: true }
+      // Meta may have the message (a timeout): resend only once its `sent` webhook had time to prove it went out.
+      const grace = outcomeUnknown(error) ? policy.unknownOutcomeGraceMs : 0
+      return { _tag: "RetryAt", at: after(now, Math.max(delay, error.retryAfterMs ?? 0, grace)), countsAsAttempt: true }
     }
   }
 }

@@ -1,6 +1,7 @@
 import { Effect, Random } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import * as ErrorClass from "../src/ErrorClass.ts"
 import type { ClassifiedError } from "../src/ErrorClass.ts"
 import * as RetryPolicy from "../src/RetryPolicy.ts"
 import { classifiedError, instant } from "./arbitraries.ts"
@@ -49,9 +50,19 @@ describe("RetryPolicy.decide", () => {
       expect(RetryPolicy.decide(policy, input)).toEqual(decision)
       if (decision._tag === "RetryAt") {
         const wait = decision.at.getTime() - at.getTime()
-        expect(wait).toBeGreaterThanOrEqual(error.retryAfterMs ?? 0)
-        expect(wait).toBeLessThanOrEqual(Math.max(policy.maxDelayMs, error.retryAfterMs ?? 0))
+        const grace = error.errorClass === "transient" && ErrorClass.outcomeUnknown(error) ? policy.unknownOutcomeGraceMs : 0
+        expect(wait).toBeGreaterThanOrEqual(Math.max(error.retryAfterMs ?? 0, grace))
+        expect(wait).toBeLessThanOrEqual(Math.max(policy.maxDelayMs, error.retryAfterMs ?? 0, grace))
       }
+    }))
+  })
+
+  it("property: a send whose outcome is unknown (timeout, unreadable answer) is never resent before the grace", () => {
+    fc.assert(fc.property(fc.constantFrom("timeout", "malformed_response"), fc.integer({ min: 1, max: 2 }), instant, fc.double({ min: 0, max: 1, noNaN: true }), (kind, attempts, at, random) => {
+      const error = ErrorClass.classifyTransportFailure(kind, "")
+      const decision = RetryPolicy.decide(policy, { attempts, throttledAttempts: 0, error, now: at, random })
+      expect(decision._tag).toBe("RetryAt")
+      if (decision._tag === "RetryAt") expect(decision.at.getTime() - at.getTime()).toBeGreaterThanOrEqual(policy.unknownOutcomeGraceMs)
     }))
   })
 

@@ -11,7 +11,7 @@ export const errorClass: fc.Arbitrary<ErrorClass> = fc.constantFrom(
 /** A classified error of any class, sometimes with Retry-After and a per-code attempt limit. */
 export const classifiedError: fc.Arbitrary<ClassifiedError> = fc.record({
   errorClass,
-  code: fc.constantFrom("130429", "131000", "131026", "132001", "131031", "190", "timeout"),
+  code: fc.constantFrom("130429", "131000", "131026", "132001", "131031", "190", "timeout", "malformed_response", "network"),
   text: fc.string({ maxLength: 20 }),
   scope: fc.constantFrom("contact", "template", "phone_number", "waba", "app")
 }).chain((base) =>

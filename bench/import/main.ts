@@ -20,6 +20,7 @@ import { Effect, Redacted, Result } from "effect"
 import * as Database from "../../packages/adapters/src/storage/Database.ts"
 import * as EmbeddedPostgres from "../../packages/adapters/src/storage/embedded/EmbeddedPostgres.ts"
 import { account as accountFixture } from "../../packages/adapters/test/support/fixtures.ts"
+import { windows1250 } from "../../packages/daemon/src/contacts/Windows1250.ts"
 import { goalTable, type Machine, machine, ORDER_DONE, peakRssMb, runBenchmark, temporaryDirectory } from "../support/main.ts"
 
 const USAGE = `Usage: npm run bench:import -- [--rows N] [--json]
@@ -50,24 +51,6 @@ const bin = process.env["BENCH_BIN"] ?? path.join(import.meta.dirname, "..", "..
 
 // ---------------------------------------------------------------------------------------------------------------
 // The file: what a Czech office exports from Excel
-
-// Windows-1250 bytes of the letters the generator uses (Node decodes Windows-1250 but cannot encode it).
-const CP1250: Readonly<Record<string, number>> = {
-  á: 0xe1, č: 0xe8, ď: 0xef, é: 0xe9, ě: 0xec, í: 0xed, ň: 0xf2, ó: 0xf3, ř: 0xf8, š: 0x9a, ť: 0x9d, ú: 0xfa, ů: 0xf9, ý: 0xfd, ž: 0x9e,
-  Á: 0xc1, Č: 0xc8, Ď: 0xcf, É: 0xc9, Ě: 0xcc, Í: 0xcd, Ň: 0xd2, Ó: 0xd3, Ř: 0xd8, Š: 0x8a, Ť: 0x8d, Ú: 0xda, Ů: 0xd9, Ý: 0xdd, Ž: 0x8e
-}
-
-const windows1250 = (text: string): Buffer => {
-  const bytes = Buffer.allocUnsafe(text.length)
-  let n = 0
-  for (const char of text) {
-    const code = char.charCodeAt(0)
-    const byte = code < 0x80 ? code : CP1250[char]
-    if (byte === undefined) throw new Error(`the generator used ${char}, which has no Windows-1250 byte in its table`)
-    bytes[n++] = byte
-  }
-  return bytes.subarray(0, n)
-}
 
 const HEADER = ["Telefon", "Oslovení", "Jméno", "Příjmení", "Číslo objednávky", "Město"]
 const MAP = ["Telefon=phone", "Oslovení=osloveni", "Jméno=jmeno", "Příjmení=prijmeni", "Číslo objednávky=objednavka", "Město=mesto"]

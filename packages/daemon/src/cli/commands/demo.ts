@@ -1,0 +1,57 @@
+/**
+ * `megaphone demo --headless [--json] [--contacts N]` (issue 9): the whole system on one machine — embedded
+ * PostgreSQL, the Graph API simulator with faults, the daemon — sending a campaign to N Czech contacts imported
+ * from a Windows-1250 CSV, through a template pause and its reinstatement, to completion (demo/Demo.ts).
+ * Progress goes to stderr; the summary (JSON with --json) to stdout. Exit 0 only when every contact is final
+ * and no recipient was sent twice.
+ */
+import { Console, Effect } from "effect"
+import { Command, Flag } from "effect/cli"
+import { type DemoSummary, run } from "../../demo/Demo.ts"
+import { CommandFailed, usageError } from "../Failure.ts"
+import { json, printJson } from "../Output.ts"
+
+const human = (s: DemoSummary): string =>
+  [
+    `Campaign ${s.campaign.id}: ${s.campaign.state}; ${Object.entries(s.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ")}`,
+    `${s.contacts} contacts in ${s.sending_seconds} s of sending (${s.duration_seconds} s in all): ${s.messages_per_second} msg/s, ` +
+    `the simulator saw at most ${s.simulator_max_mps} in a second (limit ${s.limits.throughput.limit_mps})`,
+    `Recipients sent twice: ${s.recipients_sent_twice}; limits held: ${s.limits.held ? "yes" : "NO"}`,
+    `Template pause: ${s.pause.happened ? `after ${s.pause.after_accepted} accepted — ${s.pause.explanation}; resumed: ${s.pause.resumed ? "yes" : "no"}` : "did not happen"}`
+  ].join("\n")
+
+/** `megaphone demo --headless [--json] [--contacts N] [--mps N] [--seed N]` */
+export const demo = Command.make(
+  "demo",
+  {
+    headless: Flag.Boolean("headless").pipe(Flag.withDescription("run to completion without a terminal and print a summary"), Flag.withDefault(false)),
+    contacts: Flag.Int("contacts").pipe(Flag.withDescription("contacts in the demo's directory and campaign (default 2000)"), Flag.withDefault(2_000)),
+    mps: Flag.Int("mps").pipe(Flag.withDescription("the number's messages per second (default 100)"), Flag.withDefault(100)),
+    seed: Flag.Int("seed").pipe(Flag.withDescription("seed of the simulator's random choices (default 7)"), Flag.withDefault(7)),
+    json
+  },
+  (input) =>
+    Effect.gen(function*() {
+      const path = ["megaphone", "demo"]
+      if (!input.headless) {
+        return yield* usageError(path, "The interactive demo (the dashboard) is not here yet: run `megaphone demo --headless`.")
+      }
+      if (input.contacts < 10 || input.contacts > 100_000) return yield* usageError(path, `--contacts takes 10 to 100000, not ${input.contacts}.`)
+      if (input.mps < 1 || input.mps > 1_000) return yield* usageError(path, `--mps takes 1 to 1000, not ${input.mps}.`)
+      const summary = yield* run({
+        contacts: input.contacts,
+        mps: input.mps,
+        seed: input.seed,
+        onProgress: (line) => process.stderr.write(`${line}\n`)
+      }).pipe(Effect.scoped, Effect.mapError((e) => new CommandFailed({ message: e.message })))
+      if (input.json) yield* printJson(summary)
+      else yield* Console.log(human(summary))
+      if (!summary.ok) {
+        return yield* new CommandFailed({
+          message: summary.recipients_sent_twice > 0
+            ? `${summary.recipients_sent_twice} recipient(s) were sent twice.`
+            : "Not every contact reached a final state in time; see the counts."
+        })
+      }
+    })
+).pipe(Command.withDescription("Run the demo: embedded PostgreSQL, the simulator and the daemon sending a Czech campaign."))

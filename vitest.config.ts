@@ -18,7 +18,7 @@ export default defineConfig({
         extends: true,
         test: { name: "unit", include: ["packages/*/test/**/*.test.{ts,tsx}"], exclude: E2E, sequence: { groupOrder: 0 } }
       },
-      // Six files, mostly waiting (leases, a 30 s outage): all at once.
+      // Seven files, mostly waiting (leases, a 30 s outage): six at once.
       { extends: true, test: { name: "e2e", include: E2E, sequence: { groupOrder: 1 }, maxWorkers: 6 } }
     ],
     coverage: {

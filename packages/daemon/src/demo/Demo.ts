@@ -9,6 +9,7 @@
  * when the scope closes (the end, a failure, Ctrl+C).
  */
 import { type ChildProcess, spawn } from "node:child_process"
+import { randomUUID } from "node:crypto"
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -185,8 +186,11 @@ const PENDING = ["initial", "in_progress", "retry_scheduled"] as const
 
 const pendingOf = (counts: Campaign.ContactCounts): number => PENDING.reduce((n, s) => n + (counts[s] ?? 0), 0)
 
-/** Runs the demo to completion (or `timeoutMs`) and returns its summary. */
-export const run = (options: DemoOptions): Effect.Effect<DemoSummary, DemoFailed, Scope.Scope> =>
+/**
+ * Sets the demo up, each piece released when the scope closes: the storage, the simulator, the import, the
+ * campaign (started) and the daemon sending it, its admin API at `adminUrl` with `adminToken`.
+ */
+const setUp = (options: DemoOptions) =>
   Effect.gen(function*() {
     const say = options.onProgress
     const started = performance.now()
@@ -298,11 +302,12 @@ export const run = (options: DemoOptions): Effect.Effect<DemoSummary, DemoFailed
       Effect.mapError((e) => (e instanceof DemoFailed ? e : failed("seeding")(e)))
     )
 
+    const adminToken = Redacted.make(randomUUID())
     const daemon = yield* daemonProcess(dir, {
       MEGAPHONE_DATABASE_URL: Redacted.value(postgres.url),
       [TOKEN_ENV]: TOKEN,
       MEGAPHONE_APP_SECRET: APP_SECRET,
-      MEGAPHONE_ADMIN_TOKEN: "demo-admin-token",
+      MEGAPHONE_ADMIN_TOKEN: Redacted.value(adminToken),
       // Short retry waits so the faults settle in seconds (the rules are the production ones).
       MEGAPHONE_RETRY_BASE_DELAY_MS: "300",
       MEGAPHONE_RETRY_MAX_DELAY_MS: "1500",
@@ -311,6 +316,14 @@ export const run = (options: DemoOptions): Effect.Effect<DemoSummary, DemoFailed
       MEGAPHONE_IDLE_MS: "200"
     }, webhookPort, adminPort)
     say("The daemon is sending …")
+    return { started, postgres, sim, tier, tierLimit, seeded, daemon, adminUrl: `http://127.0.0.1:${adminPort}`, adminToken }
+  })
+
+/** Runs the demo to completion (or a timeout) and returns its summary. */
+export const run = (options: DemoOptions): Effect.Effect<DemoSummary, DemoFailed, Scope.Scope> =>
+  Effect.gen(function*() {
+    const say = options.onProgress
+    const { started, postgres, sim, tier, tierLimit, seeded, daemon } = yield* setUp(options)
 
     const watched = yield* Effect.gen(function*() {
       const storage = yield* Ports.Storage.Storage
@@ -417,3 +430,71 @@ export const run = (options: DemoOptions): Effect.Effect<DemoSummary, DemoFailed
   })
 
 const round = (x: number): number => Math.round(x * 10) / 10
+
+// ---------------------------------------------------------------------------------------------------------------
+// The interactive demo
+
+/** A daemon's admin API and its token, as the dashboard's ApiSource takes it. */
+export interface AdminApiAccess {
+  readonly baseUrl: string
+  readonly token: Redacted.Redacted<string>
+}
+
+/** Waits (at most 30 s) until the daemon's admin API answers `/healthz`. */
+const adminAnswering = (adminUrl: string, daemon: { readonly child: ChildProcess; readonly stderr: () => string }) =>
+  Effect.gen(function*() {
+    const deadline = performance.now() + 30_000
+    for (;;) {
+      const ok = yield* Effect.promise(() =>
+        fetch(`${adminUrl}/healthz`, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false)
+      )
+      if (ok) return
+      if (daemon.child.exitCode !== null) {
+        return yield* new DemoFailed({ message: `The daemon exited with ${daemon.child.exitCode}:\n${daemon.stderr()}` })
+      }
+      if (performance.now() > deadline) {
+        return yield* new DemoFailed({ message: `The daemon's admin API at ${adminUrl} did not answer in 30 s:\n${daemon.stderr()}` })
+      }
+      yield* Effect.sleep("200 millis")
+    }
+  })
+
+/**
+ * Meta's side of the story while the operator watches: half-way through, the template is paused (the daemon
+ * pauses the campaign by itself, with its explanation); once the campaign shows it — and a few seconds more to
+ * read it — the template is reinstated and the daemon resumes the campaign.
+ */
+const templatePauseHalfWay = (options: DemoOptions, stage: Effect.Success<ReturnType<typeof setUp>>) =>
+  Effect.gen(function*() {
+    const { sim, seeded, postgres } = stage
+    while ((yield* sim.stats).accepted < options.contacts / 2) yield* Effect.sleep("300 millis")
+    yield* sim.setTemplateStatus(WABA_ID, TEMPLATE, "cs", "PAUSED", "NONE")
+    yield* Effect.gen(function*() {
+      const storage = yield* Ports.Storage.Storage
+      const deadline = performance.now() + 60_000
+      while (performance.now() < deadline) {
+        const campaign = Option.getOrUndefined(yield* storage.getCampaign(seeded.id))
+        if (campaign?.lifecycle.state === "paused" && campaign.lifecycle.pauseReason?._tag === "System") return
+        yield* Effect.sleep("500 millis")
+      }
+    }).pipe(Effect.provide(Database.layer({ _tag: "Server", url: postgres.url }, { maxConnections: 1 })))
+    yield* Effect.sleep("8 seconds")
+    yield* sim.setTemplateStatus(WABA_ID, TEMPLATE, "cs", "APPROVED")
+  })
+
+/**
+ * The interactive demo (`megaphone demo`): sets everything up, then shows `dashboard` over the daemon's admin
+ * API until the operator quits, while Meta pauses the template half-way and reinstates it. Progress lines go to
+ * `onProgress` only before the dashboard takes the screen; everything is removed when the scope closes.
+ */
+export const interactive = (
+  options: DemoOptions,
+  dashboard: (admin: AdminApiAccess) => Effect.Effect<void>
+): Effect.Effect<void, DemoFailed, Scope.Scope> =>
+  Effect.gen(function*() {
+    const stage = yield* setUp(options)
+    yield* adminAnswering(stage.adminUrl, stage.daemon)
+    yield* templatePauseHalfWay(options, stage).pipe(Effect.ignore, Effect.forkScoped)
+    yield* dashboard({ baseUrl: stage.adminUrl, token: stage.adminToken })
+    options.onProgress("Stopping the daemon, the simulator and PostgreSQL, removing the demo's directory …")
+  })

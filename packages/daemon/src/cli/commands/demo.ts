@@ -1,15 +1,19 @@
 /**
- * `megaphone demo --headless [--json] [--contacts N]` (issue 9): the whole system on one machine — embedded
+ * `megaphone demo [--headless [--json]] [--contacts N]` (issue 9): the whole system on one machine — embedded
  * PostgreSQL, the Graph API simulator with faults, the daemon — sending a campaign to N Czech contacts imported
  * from a Windows-1250 CSV, through a template pause and its reinstatement, to completion (demo/Demo.ts).
- * Progress goes to stderr; the summary (JSON with --json) to stdout. Exit 0 only when every contact is final
- * and no recipient was sent twice.
+ * Without --headless (a terminal needed) the dashboard watches the campaign through the daemon's admin API — the
+ * operator can pause, resume and stop it — until q, then everything is removed. With --headless progress goes
+ * to stderr and the summary (JSON with --json) to stdout; exit 0 only when every contact is final and no
+ * recipient was sent twice.
  */
 import { Console, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { type DemoSummary, run } from "../../demo/Demo.ts"
+import { type DemoSummary, interactive, run } from "../../demo/Demo.ts"
+import * as ApiSource from "../../tui/ApiSource.ts"
 import { CommandFailed, usageError } from "../Failure.ts"
 import { json, printJson } from "../Output.ts"
+import { show } from "./tui.ts"
 
 const human = (s: DemoSummary): string =>
   [
@@ -20,11 +24,11 @@ const human = (s: DemoSummary): string =>
     `Template pause: ${s.pause.happened ? `after ${s.pause.after_accepted} accepted — ${s.pause.explanation}; resumed: ${s.pause.resumed ? "yes" : "no"}` : "did not happen"}`
   ].join("\n")
 
-/** `megaphone demo --headless [--json] [--contacts N] [--mps N] [--seed N]` */
+/** `megaphone demo [--headless [--json]] [--contacts N] [--mps N] [--seed N]` */
 export const demo = Command.make(
   "demo",
   {
-    headless: Flag.Boolean("headless").pipe(Flag.withDescription("run to completion without a terminal and print a summary"), Flag.withDefault(false)),
+    headless: Flag.Boolean("headless").pipe(Flag.withDescription("run to completion without the dashboard (no terminal needed) and print a summary"), Flag.withDefault(false)),
     contacts: Flag.Int("contacts").pipe(Flag.withDescription("contacts in the demo's directory and campaign (default 2000)"), Flag.withDefault(2_000)),
     mps: Flag.Int("mps").pipe(Flag.withDescription("the number's messages per second (default 100)"), Flag.withDefault(100)),
     seed: Flag.Int("seed").pipe(Flag.withDescription("seed of the simulator's random choices (default 7)"), Flag.withDefault(7)),
@@ -33,11 +37,25 @@ export const demo = Command.make(
   (input) =>
     Effect.gen(function*() {
       const path = ["megaphone", "demo"]
-      if (!input.headless) {
-        return yield* usageError(path, "The interactive demo (the dashboard) is not here yet: run `megaphone demo --headless`.")
-      }
       if (input.contacts < 10 || input.contacts > 100_000) return yield* usageError(path, `--contacts takes 10 to 100000, not ${input.contacts}.`)
       if (input.mps < 1 || input.mps > 1_000) return yield* usageError(path, `--mps takes 1 to 1000, not ${input.mps}.`)
+      if (!input.headless) {
+        if (process.stdout.isTTY !== true || process.stdin.isTTY !== true) {
+          return yield* new CommandFailed({
+            message: "`megaphone demo` shows the dashboard on a terminal, and stdin or stdout is not one. Without a terminal run " +
+              "`megaphone demo --headless` (add --json for a summary to parse)."
+          })
+        }
+        return yield* interactive({
+          contacts: input.contacts,
+          mps: input.mps,
+          seed: input.seed,
+          onProgress: (line) => process.stderr.write(`${line}\n`)
+        }, (admin) => show({ source: ApiSource.make({ _tag: "Remote", ...admin }), lang: "en" })).pipe(
+          Effect.scoped,
+          Effect.mapError((e) => new CommandFailed({ message: e.message }))
+        )
+      }
       const summary = yield* run({
         contacts: input.contacts,
         mps: input.mps,
@@ -54,4 +72,4 @@ export const demo = Command.make(
         })
       }
     })
-).pipe(Command.withDescription("Run the demo: embedded PostgreSQL, the simulator and the daemon sending a Czech campaign."))
+).pipe(Command.withDescription("Run the demo: embedded PostgreSQL, the simulator and the daemon sending a Czech campaign, watched on the dashboard."))

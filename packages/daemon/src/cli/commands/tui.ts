@@ -18,7 +18,7 @@ import { withStorage } from "../Session.ts"
 import { databaseUrl, describeDatabase, resolveDatabase } from "../Storage.ts"
 
 /** Shows the dashboard until the person quits. Ink and React load only now: the other commands start without them. */
-const show = (options: RunOptions): Effect.Effect<void> =>
+export const show = (options: RunOptions): Effect.Effect<void> =>
   Effect.promise(async () => {
     const { run } = await import("@megaphone/tui")
     await run(options)

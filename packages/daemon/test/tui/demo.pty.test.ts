@@ -2,30 +2,17 @@
 // production binary: the dashboard shows the demo's campaign progressing, the template pause Meta injects
 // half-way (the campaign paused by the daemon, then resumed); q quits with exit 0 and leaves no temporary
 // directory and no child process. Skipped where tmux is missing.
-import { execFile, execFileSync } from "node:child_process"
+import { execFileSync } from "node:child_process"
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { promisify } from "node:util"
 import { afterAll, expect, it } from "vitest"
 import { bin } from "../cli/binary.ts"
 import { eventually, sleep } from "../e2e/support.ts"
+import { hasTmux, tmuxOn } from "./tmux.ts"
 
 const socket = `megaphone-demo-test-${process.pid}`
-const hasTmux = (() => {
-  try {
-    execFileSync("tmux", ["-V"])
-    return true
-  } catch {
-    return false
-  }
-})()
-
-const tmux = async (...args: ReadonlyArray<string>): Promise<string> =>
-  (await promisify(execFile)("tmux", ["-L", socket, ...args])).stdout
-
-/** What the pane shows now, line by line (trailing spaces dropped). */
-const screen = async (session: string): Promise<string> => (await tmux("capture-pane", "-p", "-t", session)).replace(/ +$/gm, "").replace(/\n$/, "")
+const { tmux, screen } = tmuxOn(socket)
 
 const demoDirectories = async () => (await readdir(tmpdir())).filter((name) => name.startsWith("megaphone-demo-"))
 

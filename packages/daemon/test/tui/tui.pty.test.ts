@@ -1,27 +1,13 @@
 // `megaphone tui` in a real pseudo-terminal (tmux, 80×24) against the real daemon, the simulator as Meta and
 // PostgreSQL: the screen while a campaign progresses, after `p` (and the daemon agrees it is paused), after a
 // resize; then read-only straight on the database, where `p` is refused. Skipped where tmux is missing.
-import { execFile, execFileSync } from "node:child_process"
-import { promisify } from "node:util"
 import { afterAll, expect, it } from "vitest"
 import { bin } from "../cli/binary.ts"
 import { ADMIN_TOKEN, e2eFile, eventually, seedCampaign, shown, sleep, startDaemon } from "../e2e/support.ts"
+import { hasTmux, tmuxOn } from "./tmux.ts"
 
 const socket = `megaphone-tui-test-${process.pid}`
-const hasTmux = (() => {
-  try {
-    execFileSync("tmux", ["-V"])
-    return true
-  } catch {
-    return false
-  }
-})()
-
-const tmux = async (...args: ReadonlyArray<string>): Promise<string> =>
-  (await promisify(execFile)("tmux", ["-L", socket, ...args])).stdout
-
-/** What the pane shows now, line by line (trailing spaces dropped). */
-const screen = async (session: string): Promise<string> => (await tmux("capture-pane", "-p", "-t", session)).replace(/ +$/gm, "").replace(/\n$/, "")
+const { tmux, screen } = tmuxOn(socket)
 
 /** Starts `megaphone tui ARGS` in a detached 80×24 tmux session with only `env` (plus PATH and TERM). */
 const startTui = async (session: string, cwd: string, env: Record<string, string>, args: ReadonlyArray<string>) => {

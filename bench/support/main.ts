@@ -123,17 +123,5 @@ export const temporaryDirectory = (name: string): Effect.Effect<string, never, S
     (created) => Effect.promise(() => fs.rm(created, { recursive: true, force: true }))
   )
 
-/** The seed's template as Meta lists it: "Dobrý den, {{1}} {{2}}, vaše objednávka č. {{3}} byla vyřízena." */
-export const ORDER_DONE = {
-  id: "1689556908129001",
-  name: "order_done",
-  language: "cs",
-  status: "APPROVED",
-  category: "UTILITY",
-  parameter_format: "POSITIONAL",
-  components: [{
-    type: "BODY",
-    text: "Dobrý den, {{1}} {{2}}, vaše objednávka č. {{3}} byla vyřízena.",
-    example: { body_text: [["Jana", "Nováková", "2024-0042"]] }
-  }]
-}
+/** The seed's template as Meta lists it: "Dobrý den, {{1}} {{2}}, vaše objednávka č. {{3}} byla vyřízena." (the demo's). */
+export { ORDER_DONE } from "../../packages/daemon/src/demo/Demo.ts"

@@ -20,6 +20,8 @@ export const run = async (options: RunOptions): Promise<void> => {
   const { stdin, stdout, ...props } = options
   const color = options.color ?? colorsWanted(process.env)
   const app = render(h(Dashboard, { ...props, color }), {
+    // Ink would draw only the last frame when `CI` is set; an operator's terminal is a terminal all the same.
+    interactive: Boolean((stdout ?? process.stdout).isTTY),
     ...(stdin === undefined ? {} : { stdin }),
     ...(stdout === undefined ? {} : { stdout }),
     alternateScreen: true,

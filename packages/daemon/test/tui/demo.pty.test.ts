@@ -55,6 +55,8 @@ it.skipIf(!hasTmux)("megaphone demo shows the campaign progressing through the t
     const command = `'${process.execPath}' '${bin}' demo --contacts 300 --mps 20; echo $? > '${exitFile}'`
     await tmux("new-session", "-d", "-s", "demo", "-x", "80", "-y", "24", "-c", scratch,
       "-e", `PATH=${process.env["PATH"] ?? ""}`, "-e", "TERM=xterm-256color", "-e", "NO_COLOR=1",
+      // Set as CI servers set it: the dashboard still draws in a terminal (Ink alone would wait for the last frame).
+      "-e", "CI=true",
       "sh", "-c", command)
     const shellPid = Number((await tmux("display-message", "-p", "-t", "demo", "#{pane_pid}")).trim())
 

@@ -14,6 +14,8 @@ const startTui = async (session: string, cwd: string, env: Record<string, string
   const vars = { PATH: process.env["PATH"] ?? "", TERM: "xterm-256color", ...env }
   await tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", "-c", cwd,
     ...Object.entries(vars).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+    // Set as CI servers set it: the dashboard still draws in a terminal (Ink alone would wait for the last frame).
+    "-e", "CI=true",
     process.execPath, bin, "tui", ...args)
 }
 

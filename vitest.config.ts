@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config"
 // The files that check Meta's rate as the simulator measures it — the end-to-end tests and the dispatcher's —
 // run as a second group, after everything else: the simulator counts a message when its (shared) CPU gets to
 // it, and fifty other files running at once stall it while it counts.
-const E2E = ["packages/*/test/e2e/**/*.test.ts", "packages/daemon/test/dispatch/Dispatcher.test.ts"]
+const E2E = ["packages/*/test/e2e/**/*.test.ts", "packages/daemon/test/dispatch/Dispatcher.test.ts", "packages/daemon/test/docs/**/*.test.ts"]
 
 export default defineConfig({
   test: {
@@ -16,9 +16,9 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["packages/*/test/**/*.test.{ts,tsx}"], exclude: E2E, sequence: { groupOrder: 0 } }
+        test: { name: "unit", include: ["packages/*/test/**/*.test.{ts,tsx}", "examples/**/*.test.ts"], exclude: E2E, sequence: { groupOrder: 0 } }
       },
-      // Seven files, mostly waiting (leases, a 30 s outage): six at once.
+      // Files mostly waiting (on leases, a 30 s outage, child processes): six at once.
       { extends: true, test: { name: "e2e", include: E2E, sequence: { groupOrder: 1 }, maxWorkers: 6 } }
     ],
     coverage: {

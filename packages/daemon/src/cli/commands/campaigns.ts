@@ -352,6 +352,9 @@ const addContacts = Command.make(
 // ---------------------------------------------------------------------------------------------------------
 // campaigns start | pause | resume | stop
 
+/** Said after a stop's count: a send already on its way cannot be called back (docs/state_machine.md). */
+const STOP_IN_FLIGHT = " (one already on its way to Meta still ends as sent)"
+
 const lifecycleCommand = (name: Operations.Operation, description: string) =>
   Command.make(name, { id: campaignId, databaseUrl, adminUrl, json }, (input) =>
     Effect.gen(function*() {
@@ -368,7 +371,7 @@ const lifecycleCommand = (name: Operations.Operation, description: string) =>
       const { cancelled, ...shown } = changed
       if (asJson) return yield* printJson(name === "stop" ? changed : shown)
       yield* Console.log(`Campaign ${shown.id} "${shown.name}": ${Campaign.describe(Json.lifecycle(shown))}` +
-        `${name === "stop" ? `; ${cancelled} contact(s) not yet sent were cancelled` : ""}.`)
+        `${name === "stop" ? `; ${cancelled} contact(s) not yet sent were cancelled${STOP_IN_FLIGHT}` : ""}.`)
     })).pipe(Command.withDescription(description))
 
 const start = lifecycleCommand("start", "Start sending a draft campaign.")
@@ -662,6 +665,6 @@ const contacts = Command.make(
 
 /** `megaphone campaigns create | template-csv | add-contacts | start | pause | resume | stop | list | show | contacts` */
 export const campaigns = Command.make("campaigns").pipe(
-  Command.withDescription("Template-message campaigns: create, add contacts, start, pause, resume, stop, watch."),
+  Command.withDescription("Template-message campaigns: create, add contacts, start, pause, resume, stop, list, show, export contacts."),
   Command.withSubcommands([create, templateCsv, addContacts, start, pause, resume, stop, list, show, contacts])
 )

@@ -1,13 +1,27 @@
 /** `megaphone simulator`: Meta's Graph API on loopback for rehearsals, the demo and tests (docs/simulator.md). */
+import { existsSync } from "node:fs"
 import { readFile } from "node:fs/promises"
+import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Simulator } from "@megaphone/adapters"
 import { Console, Duration, Effect, Option, Result, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
 import { CommandFailed, fromError } from "../Failure.ts"
 
-// The ready configuration in the repository, used when no --config is given.
-const EXAMPLE_CONFIG = fileURLToPath(new URL("../../../../../examples/simulator/simulator.json", import.meta.url))
+const EXAMPLE_CONFIG = join("examples", "simulator", "simulator.json")
+
+/**
+ * The ready configuration of the installation, used when no --config is given: the first
+ * examples/simulator/simulator.json above this module — the sources (packages/daemon/src/cli/commands) and the
+ * built binary (packages/daemon/dist) sit at different depths of the same tree.
+ */
+const exampleConfig = (): string | undefined => {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const candidate = join(dir, EXAMPLE_CONFIG)
+    if (existsSync(candidate)) return candidate
+    if (dirname(dir) === dir) return undefined
+  }
+}
 const STATS_EVERY = Duration.seconds(5)
 
 const parseListen = (listen: string): Effect.Effect<{ host: string; port: number }, CommandFailed> => {
@@ -56,7 +70,12 @@ export const simulator = Command.make(
   ({ listen, config, seed }) =>
     Effect.gen(function*() {
       const address = yield* parseListen(listen)
-      const path = Option.getOrElse(config, () => EXAMPLE_CONFIG)
+      const path = Option.isSome(config) ? config.value : exampleConfig()
+      if (path === undefined) {
+        return yield* Effect.fail(new CommandFailed({
+          message: `No --config given, and ${EXAMPLE_CONFIG} is not part of this installation. Pass --config FILE; docs/simulator.md describes the file.`
+        }))
+      }
       const decoded = yield* loadConfig(path, seed)
       const sim = yield* Simulator.start(decoded, address).pipe(Effect.mapError(fromError))
       yield* Console.log(`Graph API simulator on ${sim.url} (configuration ${path}${decoded.seed === undefined ? "" : `, seed ${decoded.seed}`}).`)

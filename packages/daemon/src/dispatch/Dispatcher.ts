@@ -195,6 +195,8 @@ export interface AccountDispatch {
   readonly pacer: Pacer.Pacer
   /** Rounds claimed so far; each round's number. */
   claimed: number
+  /** The share of the planned rate this daemon claims at now (see {@link nextPace}). */
+  pace: number
   readonly halts: Map<string, Halt>
   accountHalt: Halt | undefined
   readonly finishCheckedAt: Map<string, number>
@@ -213,10 +215,52 @@ export const makeAccountDispatch = (
     permits,
     pacer: Pacer.make(Ports.Storage.sendRate(account)),
     claimed: 0,
+    pace: 1,
     halts: new Map(),
     accountHalt: undefined,
     finishCheckedAt: new Map()
   }))
+
+/** The lowest share of the planned rate {@link nextPace} goes down to. */
+export const MIN_PACE = 0.05
+/** Late sends a round may have (as a share of its claims) before the pace is lowered. */
+export const LATE_TOLERANCE = 0.01
+/** How much of the planned rate a round sent wholly on time gives back. */
+export const PACE_STEP = 0.02
+
+/**
+ * The share of the number's planned rate to claim at next, after a round of `claimed` sends of which `late`
+ * missed their slot (sends that cannot leave in time are handed back, not sent in a bunch). A machine that cannot
+ * keep up — CPU starved, a stalled event loop — would otherwise claim slots it cannot use round after round and
+ * hand most of them back, sending far less than it could: lowered by the late share (at most halved) when more
+ * than {@link LATE_TOLERANCE} of a round was late, raised by {@link PACE_STEP} after a round with none. Only ever
+ * slower than the number's rate, so no limit is at stake.
+ */
+export const nextPace = (pace: number, claimed: number, late: number): number => {
+  if (claimed === 0) return pace
+  const lateShare = late / claimed
+  if (lateShare > LATE_TOLERANCE) return Math.max(MIN_PACE, pace * (1 - Math.min(0.5, lateShare)))
+  return late === 0 ? Math.min(1, pace + PACE_STEP) : pace
+}
+
+/** Applies {@link nextPace} to the account's dispatch, saying so when it falls behind and when it caught up. */
+const adjustPace = (state: AccountDispatch, claimed: number, late: number): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const before = state.pace
+    state.pace = nextPace(before, claimed, late)
+    const mps = Math.round(plannedMps(state.account, state.options.lateMs ?? defaults.lateMs) * state.pace)
+    if (before >= 0.9 && state.pace < 0.9) {
+      return Effect.logWarning("sends are leaving late: this process cannot keep up with the number's rate, so it claims slower").pipe(
+        Effect.annotateLogs({ account: state.account.name, late, claimed, claiming_mps: mps })
+      )
+    }
+    if (before < 1 && state.pace === 1) {
+      return Effect.logInfo("sends leave on time again: claiming at the number's full rate").pipe(
+        Effect.annotateLogs({ account: state.account.name, claiming_mps: mps })
+      )
+    }
+    return Effect.void
+  })
 
 /** A claim and what its sends need: the campaigns and templates as they were at the claim. */
 interface Round {
@@ -242,7 +286,7 @@ const claimRound = (state: AccountDispatch): Effect.Effect<Round, Ports.Storage.
     const reclaimed = yield* storage.reclaimExpiredLeases(now, policy)
     const { claimed, nextCapacity } = yield* storage.claim({
       // The storage plans slots at the account's throughputMps: the planned rate, the operator's cap included.
-      account: { ...withoutCap(account), throughputMps: plannedMps(account, options.lateMs ?? defaults.lateMs) },
+      account: { ...withoutCap(account), throughputMps: plannedMps(account, options.lateMs ?? defaults.lateMs) * state.pace },
       limit: options.claimLimit ?? defaults.claimLimit,
       // The lease runs from the claim, but a send may wait up to the horizon for its slot.
       leaseMs: (options.leaseMs ?? defaults.leaseMs) + horizonMs,
@@ -486,6 +530,8 @@ const completeRound = (
         at: recordedAt
       }])
     }
+
+    yield* adjustPace(state, claimed.length, late)
 
     return {
       reclaimed: round.reclaimed,

@@ -68,3 +68,41 @@ describe("plannedMps", () => {
     }))
   })
 })
+
+describe("nextPace", () => {
+  const pace = fc.double({ min: Dispatcher.MIN_PACE, max: 1, noNaN: true })
+  const round = fc.integer({ min: 1, max: 2_000 }).chain((claimed) => fc.tuple(fc.constant(claimed), fc.integer({ min: 0, max: claimed })))
+
+  it("stays between MIN_PACE and the full rate, whatever the rounds", () => {
+    fc.assert(fc.property(pace, fc.array(round, { maxLength: 200 }), (start, rounds) => {
+      const end = rounds.reduce((p, [claimed, late]) => Dispatcher.nextPace(p, claimed, late), start)
+      expect(end).toBeGreaterThanOrEqual(Dispatcher.MIN_PACE)
+      expect(end).toBeLessThanOrEqual(1)
+    }))
+  })
+
+  it("slows down after a round with more late sends than tolerated, at most by half", () => {
+    fc.assert(fc.property(pace, round, (p, [claimed, late]) => {
+      fc.pre(late / claimed > Dispatcher.LATE_TOLERANCE)
+      const next = Dispatcher.nextPace(p, claimed, late)
+      expect(next).toBeLessThanOrEqual(p)
+      expect(next).toBeGreaterThanOrEqual(Math.max(Dispatcher.MIN_PACE, p / 2))
+    }))
+  })
+
+  it("speeds up step by step after rounds sent on time, back to the full rate", () => {
+    let p = Dispatcher.MIN_PACE
+    let rounds = 0
+    while (p < 1) {
+      const next = Dispatcher.nextPace(p, 500, 0)
+      expect(next).toBeGreaterThan(p)
+      p = next
+      rounds++
+    }
+    expect(rounds).toBe(Math.ceil((1 - Dispatcher.MIN_PACE) / Dispatcher.PACE_STEP))
+    // An empty round (nothing due) says nothing about keeping up.
+    expect(Dispatcher.nextPace(0.5, 0, 0)).toBe(0.5)
+    // A few late sends within the tolerance neither slow down nor speed up.
+    expect(Dispatcher.nextPace(0.5, 1_000, 5)).toBe(0.5)
+  })
+})

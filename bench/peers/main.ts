@@ -28,8 +28,9 @@ import { contact, phoneNumberId } from "./seed.ts"
 const SYSTEMS = ["megaphone", "pg-boss", "graphile-worker"] as const
 type System = (typeof SYSTEMS)[number]
 
-const USAGE = `Usage: npx node bench/peers/main.ts [--contacts N] [--numbers K] [--mps N] [--latency-ms MS] [--only LIST] [--json]
+const USAGE = `Usage: npx node bench/peers/main.ts [--contacts N] [--numbers K] [--mps N] [--workers W] [--latency-ms MS] [--only LIST] [--json]
   --contacts N     contacts in the campaign (default 40,000)
+  --workers W      processes of each system sharing the campaign: daemons, pg-boss or graphile-worker workers (default 1)
   --numbers K      business phone numbers the campaign is spread over (default 4)
   --mps N          each number's messages/second, enforced by the simulator (default 1,000, Meta's highest)
   --latency-ms MS  the simulator's answer time, plus up to half of it as jitter (default 100)
@@ -40,6 +41,7 @@ interface Options {
   readonly contacts: number
   readonly numbers: number
   readonly mps: number
+  readonly workers: number
   readonly latencyMs: number
   readonly only: ReadonlyArray<System>
   readonly json: boolean
@@ -52,6 +54,7 @@ const parseOptions = (argv: ReadonlyArray<string>): Options => {
       contacts: { type: "string" },
       numbers: { type: "string" },
       mps: { type: "string" },
+      workers: { type: "string" },
       "latency-ms": { type: "string" },
       only: { type: "string" },
       json: { type: "boolean" },
@@ -77,6 +80,7 @@ const parseOptions = (argv: ReadonlyArray<string>): Options => {
     contacts: whole("contacts", values.contacts, 40_000, 100, 5_000_000),
     numbers: whole("numbers", values.numbers, 4, 1, 50),
     mps: whole("mps", values.mps, 1_000, 1, 1_000),
+    workers: whole("workers", values.workers, 1, 1, 8),
     latencyMs: whole("latency-ms", values["latency-ms"], 100, 0, 5_000),
     only: only as ReadonlyArray<System>,
     json: values.json === true
@@ -185,6 +189,7 @@ interface SystemResult {
   readonly durableSent: number
   readonly sentTwice: number
   readonly refusals: Readonly<Record<string, number>>
+  /** The highest peak RSS of the system's worker processes. */
   readonly workerRssPeakMb: number
   readonly finished: boolean
 }
@@ -246,11 +251,7 @@ const runSystem = (system: System, options: Options, serverUrl: string, dir: str
     })
     const url = withDatabase(serverUrl, `bench_${system.replace("-", "_")}`)
 
-    const [simulatorPort, webhookPort, adminPort] = [
-      yield* Effect.promise(EmbeddedPostgres.freePort),
-      yield* Effect.promise(EmbeddedPostgres.freePort),
-      yield* Effect.promise(EmbeddedPostgres.freePort)
-    ]
+    const simulatorPort = yield* Effect.promise(EmbeddedPostgres.freePort)
     const simulatorUrl = `http://127.0.0.1:${simulatorPort}`
     const configFile = path.join(dir, `simulator-${system}.json`)
     yield* Effect.promise(() => fs.writeFile(configFile, JSON.stringify(simulatorConfig(options))))
@@ -265,11 +266,14 @@ const runSystem = (system: System, options: Options, serverUrl: string, dir: str
 
     process.stderr.write(`${system}: sending …\n`)
     const startedAt = performance.now()
-    const worker = system === "megaphone"
-      ? yield* child([...DAEMON_NODE_OPTIONS.split(" "), bin, "daemon", "--webhook-listen", `127.0.0.1:${webhookPort}`, "--admin-listen", `127.0.0.1:${adminPort}`],
-        { MEGAPHONE_DATABASE_URL: url, BENCH_TOKEN: TOKEN, MEGAPHONE_APP_SECRET: "bench-app-secret" }, dir)
-      : yield* child([script, "work"], peerEnv, dir)
-    const pid = worker.pid ?? 0
+    const workers: Array<ChildProcess> = []
+    for (let w = 0; w < options.workers; w++) {
+      const [webhookPort, adminPort] = [yield* Effect.promise(EmbeddedPostgres.freePort), yield* Effect.promise(EmbeddedPostgres.freePort)]
+      workers.push(system === "megaphone"
+        ? yield* child([...DAEMON_NODE_OPTIONS.split(" "), bin, "daemon", "--webhook-listen", `127.0.0.1:${webhookPort}`, "--admin-listen", `127.0.0.1:${adminPort}`],
+          { MEGAPHONE_DATABASE_URL: url, BENCH_TOKEN: TOKEN, MEGAPHONE_APP_SECRET: "bench-app-secret" }, dir)
+        : yield* child([script, "work"], peerEnv, dir))
+    }
 
     const measured = yield* Effect.promise(async () => {
       const deadline = startedAt + Math.max(120_000, (options.contacts / (options.numbers * options.mps)) * 10_000)
@@ -290,7 +294,7 @@ const runSystem = (system: System, options: Options, serverUrl: string, dir: str
           previousAt = now
           process.stderr.write(`${process.stderr.isTTY ? "\r\x1b[2K" : ""}${system}: ${stats.accepted.toLocaleString("en")} accepted, ${Math.round(perSecond.at(-1) ?? 0)} msg/s${process.stderr.isTTY ? "" : "\n"}`)
         }
-        rssPeak = Math.max(rssPeak, await peakRssMb(pid))
+        for (const worker of workers) rssPeak = Math.max(rssPeak, await peakRssMb(worker.pid ?? 0))
         if (stats.accepted >= options.contacts) {
           lastAt = now
           break
@@ -331,6 +335,7 @@ interface Report {
   readonly contacts: number
   readonly numbers: number
   readonly mps: number
+  readonly workers: number
   readonly latencyMs: number
   readonly results: ReadonlyArray<SystemResult>
 }
@@ -342,7 +347,7 @@ const bench = (options: Options) =>
     const info = yield* EmbeddedPostgres.start({ dataDir: path.join(dir, "data"), log: () => undefined })
     const results: Array<SystemResult> = []
     for (const system of options.only) results.push(yield* runSystem(system, options, Redacted.value(info.url), dir))
-    const report: Report = { machine: machine(), date: new Date().toISOString(), contacts: options.contacts, numbers: options.numbers, mps: options.mps, latencyMs: options.latencyMs, results }
+    const report: Report = { machine: machine(), date: new Date().toISOString(), contacts: options.contacts, numbers: options.numbers, mps: options.mps, workers: options.workers, latencyMs: options.latencyMs, results }
     return report
   })
 
@@ -360,6 +365,7 @@ const table = (r: Report): string => {
   ])
   return goalTable([
     `Peers: a ${n(r.contacts)}-contact campaign over ${r.numbers} numbers at ${n(r.mps)} msg/s each (the simulator enforces it), ` +
+    `${r.workers} worker process${r.workers === 1 ? "" : "es"} of each system, ` +
     `${r.latencyMs} ms Graph latency, durable PostgreSQL`
   ], r.machine, r.date, rows)
 }

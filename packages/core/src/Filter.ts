@@ -182,8 +182,32 @@ export const FilterSchema: Schema.Codec<Filter> = Schema.Union([
 
 const decodeFilter = Schema.decodeUnknownResult(FilterSchema)
 
-/** Checks a filter that arrived as JSON (already `JSON.parse`d) and returns it typed, or says what is wrong where. */
+// The decoder recurses once per level and overflows the stack near 3,000 levels; the text form cannot nest past
+// about 520 (`nestingLimit` parentheses, each an `or` over an `and`), so saved filters stay well inside this.
+const jsonNestingLimit = 1_000
+
+/** Whether filter nodes (through `filter` and `filters`) nest deeper than `limit`; iterative, so any depth is safe. */
+const nestsDeeperThan = (input: unknown, limit: number): boolean => {
+  const stack: Array<readonly [unknown, number]> = [[input, 1]]
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [node, depth] = next
+    if (typeof node !== "object" || node === null) continue
+    if (depth > limit) return true
+    const { filter, filters } = node as { readonly filter?: unknown; readonly filters?: unknown }
+    if (filter !== undefined) stack.push([filter, depth + 1])
+    if (Array.isArray(filters)) for (const f of filters) stack.push([f, depth + 1])
+  }
+  return false
+}
+
+/** Checks a filter that arrived as JSON (already `JSON.parse`d) and returns it typed, or says what is wrong where. Never throws. */
 export const decodeJson = (input: unknown): Result.Result<Filter, FilterJsonError> => {
+  if (nestsDeeperThan(input, jsonNestingLimit)) {
+    return Result.fail(new FilterJsonError({
+      message: `The filter nests "not", "and" and "or" more than ${jsonNestingLimit.toLocaleString("en")} levels deep. ` +
+        `Flatten it: "and" and "or" take any number of operands, and "not" twice cancels out.`
+    }))
+  }
   const decoded = decodeFilter(input)
   return Result.isSuccess(decoded)
     ? Result.succeed(decoded.success)

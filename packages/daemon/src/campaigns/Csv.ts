@@ -42,6 +42,9 @@ export const detectDelimiter = (text: string): Delimiter => {
   return best
 }
 
+/** The longest record read, in characters (the directory import has the same limit for a quoted cell). */
+export const MAX_RECORD_CHARS = 1_048_576
+
 // Line breaks as people's files have them: Windows, Unix and old Mac, even mixed in one file.
 const LINE_BREAK = /\r\n|\r|\n/g
 
@@ -57,6 +60,8 @@ export const parseCsv = (text: string, delimiter: Delimiter): Result.Result<Read
       delimiter,
       record_delimiter: ["\r\n", "\n", "\r"],
       relax_column_count: true,
+      // A record this long is no contact (an unclosed quote swallowing the file, a binary file): stop there.
+      max_record_size: MAX_RECORD_CHARS,
       raw: true,
       on_record: (value) => {
         // With `raw`, csv-parse hands each record over as { record, raw }; its typings still say string[].
@@ -69,6 +74,10 @@ export const parseCsv = (text: string, delimiter: Delimiter): Result.Result<Read
   } catch (error) {
     if (error instanceof CsvError && error.code === "CSV_QUOTE_NOT_CLOSED") {
       return Result.fail(`The quoted cell in the row that starts on line ${line} is never closed: add the closing " (quote).`)
+    }
+    if (error instanceof CsvError && error.code === "CSV_MAX_RECORD_SIZE") {
+      return Result.fail(`The row that starts on line ${line} is longer than ${MAX_RECORD_CHARS.toLocaleString("en")} characters: ` +
+        `a quote (") opened there is probably never closed, or this is not a CSV file. Fix that row.`)
     }
     return Result.fail(`The file is not valid CSV near line ${line}: ${error instanceof Error ? error.message : String(error)}`)
   }

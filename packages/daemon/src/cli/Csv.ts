@@ -9,6 +9,7 @@ export {
   decodeText,
   type Delimiter,
   detectDelimiter,
+  MAX_RECORD_CHARS,
   neutralise,
   parseCsv,
   safeCsvLine,

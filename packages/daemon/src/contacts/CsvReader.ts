@@ -7,6 +7,8 @@
  * the file and fail at the end, and resuming after it would mean reading the file again. Here the text of a
  * record stays in memory only until the record is complete, so a broken one is re-read from its next line:
  * - an unclosed quote is found at the end of the file, or when the quoted cell passes `maxRecordChars`;
+ * - a line longer than `maxRecordChars` without a line break (not a CSV at all, in practice) is reported once and
+ *   skipped to its end, however long it is;
  * - text after a closing quote (`"Novák"x`) breaks the record where it began;
  * - a record with quoted line breaks and the wrong number of cells is most likely an unclosed quote that another
  *   row's stray quote closed: its first line is reported and the lines after it are read again as rows.
@@ -40,7 +42,10 @@ export type CsvEvent = CsvRecord | CsvBroken
 
 /** Options of {@link CsvReader}. */
 export interface CsvReaderOptions {
-  /** A record (a quoted cell, in practice) longer than this is taken for an unclosed quote. Default 1 MiB. */
+  /**
+   * A record longer than this is broken: inside a quoted cell an unclosed quote, else a line that never ends. It
+   * bounds the reader's memory whatever the file holds. Default 1 MiB (of characters).
+   */
   readonly maxRecordChars?: number
 }
 
@@ -173,10 +178,20 @@ export class CsvReader {
     const cells: Array<string> = []
     let quotedBreaks = 0
     let p = start
-    const tooLong = () =>
-      n - start > this.maxRecordChars
-        ? ({ kind: "broken", reason: `a quoted cell starting on this line is still not closed after ${this.maxRecordChars.toLocaleString("en")} characters: add the missing closing " (quote)` } as const)
-        : ({ kind: "incomplete" } as const)
+    // Waiting for more text, unless the record is already longer than any real one: then it is broken (inside a
+    // quoted cell, most likely an unclosed quote; outside, a line that never ends — not a CSV, or the wrong file).
+    const tooLong = (quoted: boolean): Parsed => {
+      if (n - start <= this.maxRecordChars) return { kind: "incomplete" }
+      const limit = this.maxRecordChars.toLocaleString("en")
+      return {
+        kind: "broken",
+        reason: quoted
+          ? `a quoted cell starting on this line is still not closed after ${limit} characters: add the missing closing " (quote)`
+          : `the row starting on this line has no line break in its first ${limit} characters, far longer than a contact's row: ` +
+            `check that this is the right file and that it is a CSV (a spreadsheet or a database dump is not); its rows must end ` +
+            `with a line break`
+      }
+    }
     for (;;) {
       if (p < n && s.charCodeAt(p) === QUOTE) {
         let value = ""
@@ -184,10 +199,10 @@ export class CsvReader {
         for (;;) {
           const q = s.indexOf("\"", from)
           if (q === -1) {
-            if (!final) return tooLong()
+            if (!final) return tooLong(true)
             return { kind: "broken", reason: `the quoted cell ${cells.length + 1} starting on this line is never closed: add the missing closing " (quote)` }
           }
-          if (q + 1 >= n && !final) return tooLong()
+          if (q + 1 >= n && !final) return tooLong(true)
           if (s.charCodeAt(q + 1) === QUOTE) {
             value += s.slice(from, q + 1)
             from = q + 2
@@ -202,7 +217,7 @@ export class CsvReader {
           value = value.replace(/\r\n?/g, "\n")
         }
         while (p < n && (s.charCodeAt(p) === SPACE || (s.charCodeAt(p) === TAB && d !== TAB))) p++
-        if (p >= n && !final) return tooLong()
+        if (p >= n && !final) return tooLong(false)
         const c = p < n ? s.charCodeAt(p) : -1
         cells.push(value)
         if (c === d) {
@@ -229,7 +244,7 @@ export class CsvReader {
           j++
         }
         if (j >= n) {
-          if (!final) return tooLong()
+          if (!final) return tooLong(false)
           c = -1
         }
         cells.push(s.slice(p, j))
@@ -242,7 +257,7 @@ export class CsvReader {
       // The record ends at p: a line break (CRLF counts once) or the end of the file.
       if (p >= n) return { kind: "record", cells, next: p, breaks: 1 + quotedBreaks, quotedBreaks }
       if (s.charCodeAt(p) === CR) {
-        if (p + 1 >= n && !final) return tooLong()
+        if (p + 1 >= n && !final) return tooLong(false)
         p += s.charCodeAt(p + 1) === LF ? 2 : 1
       } else p++
       return { kind: "record", cells, next: p, breaks: 1 + quotedBreaks, quotedBreaks }

@@ -2,10 +2,10 @@
  * The text encoding of a CSV as Excel on a Czech desktop saves it: UTF-8 with or without BOM ("CSV UTF-8"),
  * Windows-1250 (plain "CSV", Czech Excel's default) or UTF-16 ("Unicode text", little-endian with a BOM).
  *
- * Detection: a byte-order mark decides; else the NUL bytes UTF-16 puts next to every ASCII letter; else the first
- * non-ASCII bytes decide between UTF-8 (valid) and Windows-1250 (not). Until a non-ASCII byte appears the two
- * read the same, so the decision waits for one: a file whose first 64 KiB are plain ASCII and whose Czech names
- * come later is still read right. Decoding is the built-in WHATWG `TextDecoder`, streaming.
+ * Detection: a byte-order mark decides; else the NUL bytes UTF-16 puts next to every ASCII letter; else the chunk
+ * with the first non-ASCII bytes decides between UTF-8 (mostly valid) and Windows-1250 (not). Until a non-ASCII
+ * byte appears the two read the same, so the decision waits for one: a file whose first 64 KiB are plain ASCII and
+ * whose Czech names come later is still read right. Decoding is the built-in WHATWG `TextDecoder`, streaming.
  */
 import { TextDecoder } from "node:util"
 
@@ -70,6 +70,24 @@ export const isUtf8 = (bytes: Uint8Array): boolean => {
   }
 }
 
+/**
+ * Whether `bytes` read as UTF-8 with a stray bad byte or two rather than as another encoding: more valid multi-byte
+ * characters than invalid sequences. Czech in Windows-1250 is nearly all invalid sequences (`ř` is F8, `í` ED
+ * before an ASCII letter), while one corrupted cell in a UTF-8 file must not turn every name of it into mojibake:
+ * such a file is UTF-8 and only the rows with the bad bytes are rejected (see Import).
+ */
+export const isMostlyUtf8 = (bytes: Uint8Array): boolean => {
+  if (isUtf8(bytes)) return true
+  let valid = 0
+  let invalid = 0
+  // Not fatal: each invalid sequence becomes one U+FFFD; a sequence cut off at the end is held back by `stream`.
+  for (const char of new TextDecoder("utf-8").decode(bytes, { stream: true })) {
+    if (char === "\uFFFD") invalid++
+    else if (char.charCodeAt(0) >= 0x80) valid++
+  }
+  return valid > invalid
+}
+
 const decoderFor = (encoding: Encoding): TextDecoder =>
   // Not fatal: one bad byte in a UTF-8 file becomes U+FFFD and only its row is rejected (see Import).
   new TextDecoder(encoding, { fatal: false, ignoreBOM: false })
@@ -102,12 +120,15 @@ const utf8OrWindows1250 = (): Decoder => {
         pending = bytes.slice(i)
         return ascii.decode(bytes.subarray(0, i))
       }
-      const encoding: Encoding = isUtf8(bytes.subarray(i)) ? "utf-8" : "windows-1250"
+      const rest = bytes.subarray(i)
+      const encoding: Encoding = isMostlyUtf8(rest) ? "utf-8" : "windows-1250"
       decided = {
         decoder: decoderFor(encoding),
-        detected: encoding === "utf-8"
+        detected: encoding === "windows-1250"
+          ? { encoding, reason: "not UTF-8, so Windows-1250 (Czech Excel's \"CSV\")" }
+          : isUtf8(rest)
           ? { encoding, reason: "valid UTF-8 without BOM" }
-          : { encoding, reason: "not UTF-8, so Windows-1250 (Czech Excel's \"CSV\")" }
+          : { encoding, reason: "UTF-8 without BOM, with a few bytes that are not (their rows are rejected)" }
       }
       return ascii.decode(bytes.subarray(0, i)) + decided.decoder.decode(bytes.subarray(i), { stream: !final })
     },

@@ -153,6 +153,11 @@ describe("admin API: health and security", () => {
     expect([ready.status, ready.text]).toEqual([200, "ready"])
   })
 
+  // Authorization headers that are not `Bearer <the token>`: no credential, no space after the scheme, another
+  // scheme carrying the token, the token twice, one character short.
+  const MALFORMED = [`Bearer`, `Bearer `, `Bearer${TOKEN}`, `Token ${TOKEN}`, `Bearer ${TOKEN} ${TOKEN}`, `Bearer ${TOKEN.slice(0, -1)}`, `Bearer "${TOKEN}"`]
+    .map((authorization) => ({ authorization }))
+
   it("refuses every other route of the OpenAPI document without the token, with a wrong one, and with another scheme", async () => {
     const spec = (await api<{ paths: Record<string, Record<string, unknown>> }>("GET", "/openapi.json")).json
     const routes = Object.entries(spec.paths).flatMap(([path, operations]) =>
@@ -162,11 +167,12 @@ describe("admin API: health and security", () => {
     expect(protectedRoutes).toContainEqual(["GET", "/openapi.json"])
     expect(protectedRoutes).toContainEqual(["GET", "/metrics"])
     for (const [method, path] of protectedRoutes) {
-      for (const attempt of [{ token: null }, { token: "wrong-token" }, { token: `${TOKEN}x` }, { authorization: `Basic ${btoa(`admin:${TOKEN}`)}` }]) {
+      for (const attempt of [{ token: null }, { token: "wrong-token" }, { token: `${TOKEN}x` }, { authorization: `Basic ${btoa(`admin:${TOKEN}`)}` }, ...MALFORMED]) {
         const reply = await api(method, path, attempt)
         expect([method, path, reply.status]).toEqual([method, path, 401])
         expect(reply.json).toMatchObject({ _tag: "Unauthorized", message: expect.stringContaining("MEGAPHONE_ADMIN_TOKEN") })
         expect(reply.headers.get("www-authenticate")).toMatch(/^Bearer/)
+        expect(reply.text).not.toContain(TOKEN)
       }
     }
   }, 60_000)
@@ -219,6 +225,9 @@ describe("admin API: health and security", () => {
       expect(reply.status).toBe(413)
       const fits = await call(small.base, "POST", "/api/campaigns/1/contacts/csv", { csv: "phone\r\n+420601000001\r\n" })
       expect(fits.status).toBe(404)
+      // Without the token the body is not read at all: 401, whatever its size.
+      const stranger = await call(small.base, "POST", "/api/campaigns/1/contacts/csv", { csv: `phone\r\n${"+420601000001\r\n".repeat(200)}`, token: null })
+      expect(stranger.status).toBe(401)
     } finally {
       await small.close()
     }

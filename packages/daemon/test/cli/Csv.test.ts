@@ -1,6 +1,6 @@
 import { Result } from "effect"
 import { describe, expect, it } from "vitest"
-import { csvLine, decodeText, detectDelimiter, parseCsv } from "../../src/cli/Csv.ts"
+import { csvLine, decodeText, detectDelimiter, MAX_RECORD_CHARS, parseCsv } from "../../src/cli/Csv.ts"
 
 describe("parseCsv", () => {
   it("names the line each row starts on, across quoted line breaks, blank lines and mixed line endings", () => {
@@ -17,6 +17,12 @@ describe("parseCsv", () => {
   it("an unclosed quote names the line its row starts on", () => {
     const result = parseCsv("a;b\r\n1;2\r\n3;\"unclosed\r\nx", ";")
     expect(Result.isFailure(result) && result.failure).toBe("The quoted cell in the row that starts on line 3 is never closed: add the closing \" (quote).")
+  })
+
+  it("a row longer than MAX_RECORD_CHARS is refused on the line it starts, not read into memory without end", () => {
+    const text = `phone,1\r\n+420601000001,ok\r\n+420601000002,"${"x".repeat(MAX_RECORD_CHARS + 10)}`
+    const result = parseCsv(text, ",")
+    expect(Result.isFailure(result) && result.failure).toContain("The row that starts on line 3 is longer than 1,048,576 characters")
   })
 
   it("round-trips cells that need quoting", () => {

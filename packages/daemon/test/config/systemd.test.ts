@@ -68,11 +68,25 @@ describe("examples/systemd/megaphone.service", () => {
     const expected: Record<string, string> = {
       NoNewPrivileges: "yes", ProtectSystem: "strict", ProtectHome: "yes", PrivateTmp: "yes", PrivateDevices: "yes",
       ProtectKernelTunables: "yes", ProtectKernelModules: "yes", ProtectKernelLogs: "yes", ProtectControlGroups: "yes",
-      RestrictNamespaces: "yes", LockPersonality: "yes", MemoryDenyWriteExecute: "no", SystemCallArchitectures: "native",
-      CapabilityBoundingSet: "", StateDirectory: "megaphone"
+      ProtectClock: "yes", ProtectHostname: "yes", ProtectProc: "invisible", RestrictNamespaces: "yes", RestrictRealtime: "yes",
+      RestrictSUIDSGID: "yes", LockPersonality: "yes", RemoveIPC: "yes", SystemCallArchitectures: "native",
+      SystemCallFilter: "@system-service", SystemCallErrorNumber: "EPERM",
+      // No capabilities at all, none to gain; files private to the service user; its only writable directory.
+      CapabilityBoundingSet: "", AmbientCapabilities: "", UMask: "0077", StateDirectory: "megaphone", StateDirectoryMode: "0700"
     }
     expect(Object.fromEntries(Object.keys(expected).map((key) => [key, one(key)]))).toEqual(expected)
     expect(one("RestrictAddressFamilies")?.split(/\s+/).sort()).toEqual(["AF_INET", "AF_INET6", "AF_UNIX"])
+    // Not root, and nothing writable outside the state directory: no ReadWritePaths= widening ProtectSystem=strict.
+    expect(one("User") ?? "root").not.toBe("root")
+    expect(service.get("ReadWritePaths")).toBeUndefined()
+  })
+
+  it("leaves MemoryDenyWriteExecute off on purpose, saying why: V8's JIT needs writable, executable memory", () => {
+    expect(one("MemoryDenyWriteExecute")).toBe("no")
+    // The comment right above it explains the exception (docs/operations.md does too).
+    const lines = unitText.split("\n")
+    const at = lines.findIndex((l) => l.startsWith("MemoryDenyWriteExecute="))
+    expect(lines[at - 1]).toMatch(/^#.*(V8|JIT)/)
   })
 
   it("passes the secrets as credentials under their own names, and reads an optional EnvironmentFile", () => {

@@ -185,6 +185,16 @@ describe("encoding detection", () => {
     expect(decoded.text.endsWith("Řehoř;777123457\r\n")).toBe(true)
   })
 
+  it("a UTF-8 file with a stray bad byte near the top stays UTF-8: only that row has a \uFFFD, the others keep their accents", () => {
+    // Found by the import fuzzing: one bad byte anywhere in the first 64 KiB made the whole file Windows-1250.
+    const bytes = new Uint8Array([...new TextEncoder().encode("Jméno,Příjmení,Telefon\r\nJan"), 0xc3, ...new TextEncoder().encode(",Novák,601000000\r\nŽofie,Šťastná,777123456\r\n")])
+    const decoded = decode(bytes)
+    expect(decoded.detected).toEqual({ encoding: "utf-8", reason: "UTF-8 without BOM, with a few bytes that are not (their rows are rejected)" })
+    expect(decoded.text).toBe("Jméno,Příjmení,Telefon\r\nJan\uFFFD,Novák,601000000\r\nŽofie,Šťastná,777123456\r\n")
+    // As many bad sequences as good characters is no longer UTF-8 with a stray byte: Windows-1250 reads it.
+    expect(decode(new Uint8Array([0x4a, 0xc3, 0xa9, 0x3b, 0xe9, 0x3b])).detected.encoding).toBe("windows-1250")
+  })
+
   it("--encoding wins over detection", () => {
     expect(decode(fixture("excel-utf-8-bom.csv"), "windows-1250").detected).toEqual({ encoding: "windows-1250", reason: "--encoding" })
     expect(decode(fixture("excel-unicode-text.txt"), "utf-16").detected.encoding).toBe("utf-16le")

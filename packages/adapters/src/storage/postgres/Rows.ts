@@ -111,9 +111,8 @@ export const idOrNull = (row: Row, column: string): string | null => (value(row,
 export const stringRecord = (row: Row, column: string): Readonly<Record<string, string>> => {
   const v = value(row, column)
   if (typeof v !== "object" || v === null || Array.isArray(v)) return wrong(column, "a JSON object", v)
-  const out: Record<string, string> = {}
-  for (const [k, x] of Object.entries(v)) out[k] = typeof x === "string" ? x : String(x)
-  return out
+  // fromEntries defines own properties: a column named `__proto__` stays a column (assigning it would be dropped).
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === "string" ? x : String(x)]))
 }
 
 /** A jsonb column holding any object. */

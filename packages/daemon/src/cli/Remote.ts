@@ -12,7 +12,7 @@ import { CliError, Flag } from "effect/cli"
 import { FetchHttpClient, HttpClientError } from "effect/http"
 import * as AdminApi from "../admin-api/AdminApi.ts"
 import { BadRequest, Conflict, InvalidFilter, NotFound } from "../admin-api/Errors.ts"
-import { CommandFailed } from "./Failure.ts"
+import { CommandFailed, usageError } from "./Failure.ts"
 
 /** The environment variable naming the admin API to work through, e.g. `http://127.0.0.1:8787`. */
 export const ADMIN_URL_ENV = "MEGAPHONE_ADMIN_URL"
@@ -67,9 +67,9 @@ export const target = (
     if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error("not http(s)")
     baseUrl = url.replace(/\/+$/, "")
   } catch {
-    return Effect.fail(new CommandFailed({
-      message: `${source} must be the daemon's admin API as an http(s) URL, e.g. http://127.0.0.1:8787 (its --admin-listen).`
-    }))
+    const message = `${source} must be the daemon's admin API as an http(s) URL, e.g. http://127.0.0.1:8787 (its --admin-listen).`
+    // A flag given wrong is a usage mistake (exit 2); the environment's value is a configuration problem (exit 1).
+    return Effect.fail(source === "--admin-url" ? usageError(commandPath, message) : new CommandFailed({ message }))
   }
   const token = nonBlank(env[AdminApi.TOKEN_ENV])
   if (token === undefined) {

@@ -153,6 +153,14 @@ describe("megaphone through the admin API (MEGAPHONE_ADMIN_URL)", () => {
     const both = await remote(["campaigns", "list", "--admin-url", adminUrl(), "--database-url", url()])
     expect(both.code).toBe(2)
     expect(both.stderr).toContain("Give --admin-url or --database-url, not both.")
+
+    // A URL that is not http(s): given as a flag, a usage mistake (2); from the environment, a configuration problem (1).
+    const badFlag = await remote(["campaigns", "list", "--admin-url", "ftp://127.0.0.1"], { MEGAPHONE_ADMIN_TOKEN: ADMIN_TOKEN })
+    expect(badFlag.code).toBe(2)
+    expect(badFlag.stderr).toContain("--admin-url must be the daemon's admin API as an http(s) URL")
+    const badEnv = await remote(["campaigns", "list"], { ...remoteEnv(), MEGAPHONE_ADMIN_URL: "127.0.0.1:8787" })
+    expect(badEnv.code).toBe(1)
+    expect(badEnv.stderr).toContain("MEGAPHONE_ADMIN_URL must be the daemon's admin API as an http(s) URL")
   }, 120_000)
 
   it("commands the API does not offer refuse instead of opening a database", async () => {

@@ -173,6 +173,10 @@ describe("megaphone contacts import", { timeout: 120_000 }, () => {
     expect(collide.code).toBe(1)
     expect(collide.stderr).toContain("columns #1 \"Jméno\" and #3 \"Jméno\"")
     expect((await megaphone(["contacts", "import", join(cwd, "missing.csv"), "--database-url", url])).stderr).toContain("Cannot read")
+    // A wrong path is told before the database is tried (here: a database nobody listens for).
+    const nowhere = await megaphone(["contacts", "import", join(cwd, "missing.csv"), "--database-url", "postgres://x:y@127.0.0.1:1/none"])
+    expect(nowhere.code).toBe(1)
+    expect(nowhere.stderr).toContain("missing.csv: there is no such file. Check the path")
     expect(await directory(url)).toEqual({})
 
     // Every row rejected: something is wrong with the file as a whole.

@@ -7,13 +7,14 @@
  *
  * Directly on the database only: the admin API takes no file uploads for the directory (yet).
  */
+import { access, constants } from "node:fs/promises"
 import { resolve } from "node:path"
 import { Phone, Ports } from "@megaphone/core"
 import { Clock, Console, Effect, Option, Result } from "effect"
 import { Argument, CliError, Command, Flag } from "effect/cli"
 import { describeDelimiter } from "../../contacts/CsvReader.ts"
 import { describeEncoding, ENCODING_CHOICES } from "../../contacts/Encoding.ts"
-import type { MapProblem } from "../../contacts/Errors.ts"
+import { FileUnreadable, type MapProblem } from "../../contacts/Errors.ts"
 import { importFile, type ImportSettings, type ImportSummary, type Layout, preview, type Preview, type Progress } from "../../contacts/Import.ts"
 import { type MapRule, parseRule, type Target } from "../../contacts/Mapping.ts"
 import { defaultRejectsPath } from "../../contacts/Rejects.ts"
@@ -28,6 +29,12 @@ import { databaseUrl } from "../Storage.ts"
 export const COUNTRY_ENV = "MEGAPHONE_DEFAULT_COUNTRY"
 
 const PATH = ["megaphone", "contacts", "import"]
+
+/** Why a file cannot be read, in words. */
+const accessProblem = (error: unknown): string => {
+  const code = (error as NodeJS.ErrnoException).code
+  return code === "ENOENT" ? "there is no such file" : code === "EACCES" ? "permission denied" : code ?? String(error)
+}
 
 /** A usage mistake: help with the error, exit 2. */
 const usage = (message: string) => usageError(PATH, message)
@@ -267,6 +274,11 @@ export const importCommand = Command.make(
       if (resolve(rejectsPath) === resolve(input.file)) {
         return yield* usage(`--rejects ${rejectsPath} is the file being imported; choose another path.`)
       }
+      // The file first: a wrong path is the likelier mistake, and it needs no database to be told.
+      yield* Effect.tryPromise({
+        try: () => access(input.file, constants.R_OK),
+        catch: (error) => new CommandFailed({ message: new FileUnreadable({ file: input.file, detail: accessProblem(error) }).message })
+      })
       const settings: ImportSettings = {
         file: input.file,
         encoding: input.encoding,

@@ -13,6 +13,9 @@ export default defineConfig({
     // Most time goes to waiting — on child processes, PostgreSQL, leases and outages in the end-to-end tests —
     // not to the CPU: more files at once than the default (cores − 1) keeps a 2-core run short.
     maxWorkers: 3,
+    // A timeout only catches a hang (no test asserts a duration): 5 s, the default, is short for a test that starts
+    // processes on a loaded 2-core machine.
+    testTimeout: 20_000,
     projects: [
       {
         extends: true,

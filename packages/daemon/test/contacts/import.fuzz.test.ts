@@ -321,7 +321,7 @@ describe("contacts import: one enormous line", () => {
         "contact's row: check that this is the right file and that it is a CSV (a spreadsheet or a database dump is not); its rows " +
         "must end with a line break"
     }])
-  })
+  }, 60_000)
 
   it("a 20 MB quoted cell is an unclosed quote, and a 20 MB header line stops the import with its line", async () => {
     const quoted = await importBytes(new TextEncoder().encode(`Jméno;Telefon\r\n"${"a".repeat(20 * MB)}\r\nEva;777123457\r\n`))
@@ -332,5 +332,5 @@ describe("contacts import: one enormous line", () => {
     const header = await importBytes(new TextEncoder().encode(`Jméno;Telefon${";x".repeat(10 * MB)}`))
     expectCleanOutcome(header.exit)
     expect(Exit.isFailure(header.exit) && String(header.exit.cause)).toContain("the header (line 1) is not valid CSV: the row starting on this line has no line break")
-  })
+  }, 60_000)
 })

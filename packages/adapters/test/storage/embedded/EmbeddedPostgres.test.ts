@@ -160,7 +160,7 @@ describe("EmbeddedPostgres.start", () => {
     await Effect.runPromise(Effect.scoped(EmbeddedPostgres.start({ dataDir, durable: false, log: (line) => notes.push(line) })))
     expect(isAlive(orphan)).toBe(false)
     expect(notes.join("\n")).toContain(`stopping PostgreSQL pid ${orphan}`)
-  })
+  }, 60_000) // a child process starting Node and PostgreSQL, then a second start: seconds on a loaded machine
 
   it("refuses a directory with someone else's files and leaves them untouched", async () => {
     const dataDir = newDir()

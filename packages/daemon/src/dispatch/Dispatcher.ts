@@ -197,6 +197,8 @@ export interface AccountDispatch {
   claimed: number
   /** The share of the planned rate this daemon claims at now (see {@link nextPace}). */
   pace: number
+  /** How far ahead of the claim's start its first slot is planned (see {@link claimAhead}). */
+  claimAheadMs: number
   readonly halts: Map<string, Halt>
   accountHalt: Halt | undefined
   readonly finishCheckedAt: Map<string, number>
@@ -215,7 +217,8 @@ export const makeAccountDispatch = (
     permits,
     pacer: Pacer.make(Ports.Storage.sendRate(account)),
     claimed: 0,
-    pace: 1,
+    pace: START_PACE,
+    claimAheadMs: 0,
     halts: new Map(),
     accountHalt: undefined,
     finishCheckedAt: new Map()
@@ -225,22 +228,29 @@ export const makeAccountDispatch = (
 export const MIN_PACE = 0.05
 /** Late sends a round may have (as a share of its claims) before the pace is lowered. */
 export const LATE_TOLERANCE = 0.01
-/** How much of the planned rate a round sent wholly on time gives back. */
-export const PACE_STEP = 0.02
+/** The most one round lowers the pace by (a share of the pace). */
+export const MAX_SLOWDOWN = 0.3
+/** How much of the planned rate a round sent wholly on time gives back, at least … */
+export const PACE_STEP = 0.05
+/** … or this share of the pace, whichever is more (so the way back up takes a few rounds, not dozens). */
+export const PACE_GROWTH = 0.25
+/** The pace a dispatch starts at: half the rate, the full rate after four rounds sent on time (a slow start). */
+export const START_PACE = 0.5
 
 /**
  * The share of the number's planned rate to claim at next, after a round of `claimed` sends of which `late`
  * missed their slot (sends that cannot leave in time are handed back, not sent in a bunch). A machine that cannot
  * keep up — CPU starved, a stalled event loop — would otherwise claim slots it cannot use round after round and
- * hand most of them back, sending far less than it could: lowered by the late share (at most halved) when more
- * than {@link LATE_TOLERANCE} of a round was late, raised by {@link PACE_STEP} after a round with none. Only ever
+ * hand most of them back, sending far less than it could: lowered by the late share (by at most {@link MAX_SLOWDOWN}) when more
+ * than {@link LATE_TOLERANCE} of a round was late, raised by {@link PACE_STEP} or {@link PACE_GROWTH} of itself after a round with none; a dispatch starts at
+ * {@link START_PACE}, so a daemon starting with many numbers does not claim more than it can send at once. Only ever
  * slower than the number's rate, so no limit is at stake.
  */
 export const nextPace = (pace: number, claimed: number, late: number): number => {
   if (claimed === 0) return pace
   const lateShare = late / claimed
-  if (lateShare > LATE_TOLERANCE) return Math.max(MIN_PACE, pace * (1 - Math.min(0.5, lateShare)))
-  return late === 0 ? Math.min(1, pace + PACE_STEP) : pace
+  if (lateShare > LATE_TOLERANCE) return Math.max(MIN_PACE, pace * (1 - Math.min(MAX_SLOWDOWN, lateShare)))
+  return late === 0 ? Math.min(1, pace + Math.max(PACE_STEP, pace * PACE_GROWTH)) : pace
 }
 
 /** Applies {@link nextPace} to the account's dispatch, saying so when it falls behind and when it caught up. */
@@ -262,6 +272,17 @@ const adjustPace = (state: AccountDispatch, claimed: number, late: number): Effe
     return Effect.void
   })
 
+/** The most a claim's first slot is planned ahead of its start. */
+export const MAX_CLAIM_AHEAD_MS = 500
+
+/**
+ * How far ahead of its start the next claim plans its first slot: about twice what claims take now (a moving
+ * average that follows a slower database within a few rounds, and a faster one more slowly), at most
+ * {@link MAX_CLAIM_AHEAD_MS}.
+ */
+export const claimAhead = (aheadMs: number, tookMs: number): number =>
+  Math.min(MAX_CLAIM_AHEAD_MS, Math.max(2 * tookMs, 0.8 * aheadMs + 0.2 * 2 * tookMs))
+
 /** A claim and what its sends need: the campaigns and templates as they were at the claim. */
 interface Round {
   readonly number: number
@@ -281,23 +302,33 @@ const claimRound = (state: AccountDispatch): Effect.Effect<Round, Ports.Storage.
     const { account, options } = state
     const policy = options.policy ?? RetryPolicy.defaultPolicy
     const horizonMs = options.horizonMs ?? defaults.horizonMs
-    const now = new Date(yield* Clock.currentTimeMillis)
+    const startedAt = yield* Clock.currentTimeMillis
+    const now = new Date(startedAt)
 
     const reclaimed = yield* storage.reclaimExpiredLeases(now, policy)
-    const { claimed, nextCapacity } = yield* storage.claim({
+    const claiming = yield* storage.claim({
       // The storage plans slots at the account's throughputMps: the planned rate, the operator's cap included.
       account: { ...withoutCap(account), throughputMps: plannedMps(account, options.lateMs ?? defaults.lateMs) * state.pace },
       limit: options.claimLimit ?? defaults.claimLimit,
       // The lease runs from the claim, but a send may wait up to the horizon for its slot.
       leaseMs: (options.leaseMs ?? defaults.leaseMs) + horizonMs,
       owner: options.owner,
-      now,
+      // Slots start when the claim is back, not when it was asked for: a claim that takes longer than `lateMs`
+      // (a loaded database) would otherwise hand out first slots already missed, to be handed back unsent — round
+      // after round for a campaign's last few contacts. Later slots only ever mean slower: no limit is at stake.
+      now: new Date(startedAt + state.claimAheadMs),
       horizonMs
     })
+    const { claimed, nextCapacity } = claiming
+    const tookMs = (yield* Clock.currentTimeMillis) - startedAt
+    state.claimAheadMs = claimAhead(state.claimAheadMs, tookMs)
     const number = ++state.claimed
-    const campaigns = (yield* storage.listCampaigns()).filter((c) => c.accountName === account.name)
+    // The claim is committed: from here a database away must not strand its contacts until their leases expire.
+    const read = <A>(what: string, query: Effect.Effect<A, Ports.Storage.StorageError>) =>
+      claimed.length === 0 ? query : persistently(what, persistFor(options), query)
+    const campaigns = (yield* read("reading the claimed campaigns", storage.listCampaigns())).filter((c) => c.accountName === account.name)
     const byId = new Map(campaigns.map((c) => [c.id, c]))
-    const templates = claimed.length === 0 ? [] : yield* storage.listTemplates(account.wabaId)
+    const templates = claimed.length === 0 ? [] : yield* read("reading the claimed templates", storage.listTemplates(account.wabaId))
     const ready = new Map<string, Template.Template>()
     const unusable = new Map<string, SystemPause>()
     for (const id of new Set(claimed.map((c) => c.contact.campaignId))) {
@@ -427,7 +458,13 @@ const completeRound = (
         if (error.errorClass === "rate_limited" && error.scope === "phone_number" && !throttled) {
           // Once per round: every 130429 of one burst tells the same thing, and each call slows the number more.
           throttled = true
-          yield* storage.throttleNumber(account.phoneNumberId, at)
+          // Only advice on pace: a database away must not fail the round and lose what Meta accepted in it.
+          yield* storage.throttleNumber(account.phoneNumberId, at).pipe(
+            Effect.catchTag("StorageError", (error) =>
+              Effect.logWarning("could not store the slower pace after a rate-limit answer").pipe(
+                Effect.annotateLogs({ account: account.name, operation: error.operation, error: error.message })
+              ))
+          )
         }
         const pause = pauseFor(error)
         if (pause !== undefined) {

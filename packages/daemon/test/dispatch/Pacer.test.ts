@@ -81,28 +81,47 @@ describe("nextPace", () => {
     }))
   })
 
-  it("slows down after a round with more late sends than tolerated, at most by half", () => {
+  it("slows down after a round with more late sends than tolerated, by at most MAX_SLOWDOWN", () => {
     fc.assert(fc.property(pace, round, (p, [claimed, late]) => {
       fc.pre(late / claimed > Dispatcher.LATE_TOLERANCE)
       const next = Dispatcher.nextPace(p, claimed, late)
       expect(next).toBeLessThanOrEqual(p)
-      expect(next).toBeGreaterThanOrEqual(Math.max(Dispatcher.MIN_PACE, p / 2))
+      expect(next).toBeGreaterThanOrEqual(Math.max(Dispatcher.MIN_PACE, p * (1 - Dispatcher.MAX_SLOWDOWN)) - 1e-12)
     }))
   })
 
-  it("speeds up step by step after rounds sent on time, back to the full rate", () => {
+  it("speeds up after rounds sent on time, back to the full rate within a few rounds", () => {
     let p = Dispatcher.MIN_PACE
     let rounds = 0
     while (p < 1) {
       const next = Dispatcher.nextPace(p, 500, 0)
-      expect(next).toBeGreaterThan(p)
+      expect(next - p).toBeGreaterThanOrEqual(Math.min(Dispatcher.PACE_STEP, 1 - p) - 1e-12)
       p = next
       rounds++
     }
-    expect(rounds).toBe(Math.ceil((1 - Dispatcher.MIN_PACE) / Dispatcher.PACE_STEP))
+    expect(rounds).toBeLessThanOrEqual(12)
+    // The slow start: the full rate after four rounds on time.
+    const started = [1, 2, 3, 4].reduce((q) => Dispatcher.nextPace(q, 500, 0), Dispatcher.START_PACE)
+    expect(started).toBe(1)
     // An empty round (nothing due) says nothing about keeping up.
     expect(Dispatcher.nextPace(0.5, 0, 0)).toBe(0.5)
     // A few late sends within the tolerance neither slow down nor speed up.
     expect(Dispatcher.nextPace(0.5, 1_000, 5)).toBe(0.5)
+  })
+})
+
+describe("claimAhead", () => {
+  it("plans the first slot about twice a claim's time ahead: up at once after a slow claim, down gradually, capped", () => {
+    expect(Dispatcher.claimAhead(0, 0)).toBe(0)
+    // A slow claim (120 ms): the next first slot 240 ms ahead at once.
+    expect(Dispatcher.claimAhead(0, 120)).toBe(240)
+    // Fast claims again: a fifth of the way down per claim, not all at once.
+    expect(Dispatcher.claimAhead(240, 10)).toBeCloseTo(0.8 * 240 + 0.2 * 20)
+    expect(Dispatcher.claimAhead(0, 10_000)).toBe(Dispatcher.MAX_CLAIM_AHEAD_MS)
+    fc.assert(fc.property(fc.double({ min: 0, max: 500, noNaN: true }), fc.double({ min: 0, max: 60_000, noNaN: true }), (ahead, took) => {
+      const next = Dispatcher.claimAhead(ahead, took)
+      expect(next).toBeGreaterThanOrEqual(Math.min(Dispatcher.MAX_CLAIM_AHEAD_MS, 2 * took))
+      expect(next).toBeLessThanOrEqual(Dispatcher.MAX_CLAIM_AHEAD_MS)
+    }))
   })
 })

@@ -222,6 +222,43 @@ describe("dispatchOnce", () => {
         expect((yield* sim.stats).requests).toBe(0)
         for (const c of yield* contactsOf(storage, campaign.id)) expect(c.progress).toMatchObject({ state: "initial", attempts: 0 })
       })))
+
+  // Found by the chaos harness (bench/chaos): a 130429 while PostgreSQL restarted failed the throttle write, which
+  // failed the whole round — the messages Meta had accepted in it went unrecorded and the rest of its contacts
+  // stayed in progress until their lease expired (5 minutes), then counted as outcome unknown.
+  it.live("a rate-limit answer whose throttle cannot be stored still records the round's outcomes", () =>
+    withParts({ rateLimit: 0.3 }, ({ sim, storage, shop }) =>
+      Effect.gen(function*() {
+        const campaign = yield* setUp(storage, shop, 40)
+        const report = yield* dispatchOnce(shop, Redacted.make(TOKEN), options).pipe(Effect.provideService(Ports.Storage.Storage, {
+          ...storage,
+          throttleNumber: () => Effect.fail(new Ports.Storage.StorageError({ operation: "throttleNumber", message: "connection lost" }))
+        }))
+        expect(report.failed.rate_limited).toBeGreaterThan(0)
+        expect(report.accepted + report.failed.rate_limited).toBe(40)
+        const contacts = yield* contactsOf(storage, campaign.id)
+        expect(contacts.filter((c) => c.progress.state === "sent")).toHaveLength((yield* sim.stats).accepted)
+        expect(contacts.filter((c) => c.progress.state === "retry_scheduled")).toHaveLength(report.failed.rate_limited)
+      })))
+
+  it.live("a database that fails right after the claim is waited for: the claimed contacts are not stranded", () =>
+    withParts({}, ({ storage, shop }) =>
+      Effect.gen(function*() {
+        const campaign = yield* setUp(storage, shop, 10)
+        let failures = 2
+        const report = yield* dispatchOnce(shop, Redacted.make(TOKEN), options).pipe(Effect.provideService(Ports.Storage.Storage, {
+          ...storage,
+          listCampaigns: () =>
+            Effect.suspend(() =>
+              failures-- > 0 ? Effect.fail(new Ports.Storage.StorageError({ operation: "listCampaigns", message: "connection lost" })) : storage.listCampaigns())
+        }))
+        // Their slots passed while it waited: handed back unsent, due again at once — not stranded in progress.
+        expect(report.claimed).toBe(10)
+        expect(report.accepted + report.released).toBe(10)
+        const states = (yield* contactsOf(storage, campaign.id)).map((c) => c.progress.state)
+        expect(states.filter((state) => state === "in_progress")).toEqual([])
+        expect(states.filter((state) => state === "sent")).toHaveLength(report.accepted)
+      })))
 })
 
 describe("run", () => {

@@ -317,3 +317,37 @@ export const settleSuppressed = (s: Sql, recipients: ReadonlyArray<string>, now:
   `).all({ recipients: jsonArray(recipients) })
   for (const row of waiting) applyEvent(s, readContact(row), { _tag: "OptedOut", reason: Suppression.optedOutText(readSuppressedBecause(row)) }, now)
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Retry failed contacts (issue 11, item 3)
+
+/**
+ * See `StorageShape.retryContacts`: inside the caller's transaction, so the campaign's state and the contacts are
+ * read and changed in one step. Suppressed recipients stay as they are and are counted.
+ */
+export const retryContacts = (
+  s: Sql,
+  campaignId: number,
+  selection: Ports.Storage.RetrySelection,
+  now: Date
+): Ports.Storage.RetryResult => {
+  const result = { retried: 0, suppressed: 0 }
+  const open = s.statement(`
+    SELECT 1 FROM campaigns WHERE id = :campaignId AND state IN ('running', 'paused', 'finished')
+  `).get({ campaignId })
+  const states = selection.states.filter(ContactState.isRetryable)
+  if (open === undefined || states.length === 0) return result
+  const rows = s.statement(`
+    SELECT cc.*, EXISTS (SELECT 1 FROM suppressions s WHERE s.recipient = cc.recipient) AS suppressed
+    FROM campaign_contacts cc
+    WHERE cc.campaign_id = :campaignId
+      AND cc.state IN (SELECT value FROM json_each(:states))
+      AND (json_array_length(:codes) = 0 OR json_extract(cc.last_error, '$.code') IN (SELECT value FROM json_each(:codes)))
+    ORDER BY cc.id
+  `).all({ campaignId, states: jsonArray(states), codes: jsonArray(selection.codes) })
+  for (const row of rows) {
+    if (row["suppressed"] === 1) result.suppressed++
+    else if (Result.isSuccess(applyEvent(s, readContact(row), { _tag: "RetryRequested" }, now))) result.retried++
+  }
+  return result
+}

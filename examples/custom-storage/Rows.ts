@@ -204,7 +204,8 @@ export const readCampaign = reader(
     created_at: Millis,
     started_at: NullableMillis,
     paused_at: NullableMillis,
-    ended_at: NullableMillis
+    ended_at: NullableMillis,
+    scheduled_at: NullableMillis
   }),
   (r): Ports.Storage.CampaignRecord => ({
     id: String(r.id),
@@ -219,7 +220,8 @@ export const readCampaign = reader(
       createdAt: new Date(r.created_at),
       startedAt: dateOrNull(r.started_at),
       pausedAt: dateOrNull(r.paused_at),
-      endedAt: dateOrNull(r.ended_at)
+      endedAt: dateOrNull(r.ended_at),
+      scheduledAt: dateOrNull(r.scheduled_at)
     }
   })
 )

@@ -379,7 +379,8 @@ export const make = (db: DatabaseSync): StorageShape => {
             created_at = :createdAt,
             started_at = :startedAt,
             paused_at = :pausedAt,
-            ended_at = :endedAt
+            ended_at = :endedAt,
+            scheduled_at = :scheduledAt
           WHERE id = :id
           RETURNING *
         `).get({
@@ -389,7 +390,8 @@ export const make = (db: DatabaseSync): StorageShape => {
           createdAt: ms(next.createdAt),
           startedAt: msOrNull(next.startedAt),
           pausedAt: msOrNull(next.pausedAt),
-          endedAt: msOrNull(next.endedAt)
+          endedAt: msOrNull(next.endedAt),
+          scheduledAt: msOrNull(next.scheduledAt)
         })
         return ok(readCampaign(row))
       }),
@@ -583,7 +585,12 @@ export const make = (db: DatabaseSync): StorageShape => {
           ORDER BY id
           LIMIT :limit
         `).all({ campaignId: campaignId ?? null, ...bounds }).map(readEvent)
-      })
+      }),
+
+    // Retry failed contacts (issue 11, item 3) ---------------------------------------------------------------
+    retryContacts: (campaignId, selection, now) =>
+      atomically("retryContacts", s, () =>
+        ok(isId(campaignId) ? Dispatch.retryContacts(s, Number(campaignId), selection, now) : { retried: 0, suppressed: 0 }))
   }
   return storage
 }

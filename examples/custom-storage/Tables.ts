@@ -69,7 +69,8 @@ const statements: ReadonlyArray<string> = [
      created_at INTEGER NOT NULL,
      started_at INTEGER,
      paused_at INTEGER,
-     ended_at INTEGER
+     ended_at INTEGER,
+     scheduled_at INTEGER
    ) STRICT`,
 
   // Claims look up the running campaigns of one account.

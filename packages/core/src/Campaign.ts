@@ -1,11 +1,13 @@
 /**
  * Campaign lifecycle: draft → running ⇄ paused → finished | stopped.
  *
- * Operators start, pause, resume, stop and add contacts; the system pauses a campaign by itself when its
+ * Operators start, pause, resume, stop and add contacts, or schedule a draft to start by itself at a time (the
+ * draft keeps its state until then: `scheduledAt` is a field of it); the system pauses a campaign by itself when its
  * template or account cannot send, with the reason, instead of burning through its contacts.
  */
-import { Result, Schema } from "effect"
+import { Option, Result, Schema } from "effect"
 import { isPending, states as contactStates, type ContactStateId } from "./ContactState.ts"
+import { formatWallTime } from "./Schedule.ts"
 
 /** The campaign state ids, exactly as the CLI and the JSON API spell them. */
 export const states = ["draft", "running", "paused", "finished", "stopped"] as const
@@ -43,6 +45,8 @@ export interface CampaignLifecycle {
   readonly startedAt: Date | null
   readonly pausedAt: Date | null
   readonly endedAt: Date | null
+  /** When a draft starts by itself (`schedule`); null when it waits for an operator. Only a draft has one. */
+  readonly scheduledAt: Date | null
 }
 
 /** How many contacts of a campaign are in each state. */
@@ -59,14 +63,14 @@ export const pendingContacts = (counts: ContactCounts): number =>
   contactStates.reduce((n, s) => n + (isPending(s) ? counts[s] : 0), 0)
 
 /** The operations a person (or the system) may ask for. */
-export type Operation = "start" | "pause" | "resume" | "stop" | "add_contacts" | "edit"
+export type Operation = "start" | "pause" | "resume" | "stop" | "add_contacts" | "edit" | "schedule" | "unschedule" | "retry"
 
 /** The operations each state allows, for help texts, the dashboard's keys and the admin API. */
 export const allowedOperations: Readonly<Record<CampaignStateId, ReadonlyArray<Operation>>> = {
-  draft: ["start", "stop", "add_contacts", "edit"],
-  running: ["pause", "stop", "add_contacts"],
-  paused: ["resume", "stop", "add_contacts"],
-  finished: ["add_contacts"],
+  draft: ["start", "stop", "add_contacts", "edit", "schedule", "unschedule"],
+  running: ["pause", "stop", "add_contacts", "retry"],
+  paused: ["resume", "stop", "add_contacts", "retry"],
+  finished: ["add_contacts", "retry"],
   stopped: []
 }
 
@@ -84,7 +88,8 @@ export const draft = (now: Date): CampaignLifecycle => ({
   createdAt: now,
   startedAt: null,
   pausedAt: null,
-  endedAt: null
+  endedAt: null,
+  scheduledAt: null
 })
 
 type Outcome = Result.Result<CampaignLifecycle, CampaignOperationError>
@@ -103,7 +108,7 @@ const refuse = (campaign: CampaignLifecycle, operation: Operation, why: string):
 export const start = (campaign: CampaignLifecycle, counts: ContactCounts, now: Date): Outcome => {
   if (campaign.state !== "draft") return refuse(campaign, "start", "only a draft can be started (use resume for a paused one)")
   if (totalContacts(counts) === 0) return refuse(campaign, "start", "it has no contacts yet — add contacts first")
-  return Result.succeed(finishIfDone({ ...campaign, state: "running", startedAt: now }, counts, now))
+  return Result.succeed(finishIfDone({ ...campaign, state: "running", startedAt: now, scheduledAt: null }, counts, now))
 }
 
 /** An operator pause. */
@@ -139,7 +144,7 @@ export const stop = (campaign: CampaignLifecycle, now: Date): Outcome => {
   if (campaign.state === "finished" || campaign.state === "stopped") {
     return refuse(campaign, "stop", "it has already ended")
   }
-  return Result.succeed({ ...campaign, state: "stopped", pauseReason: null, endedAt: now })
+  return Result.succeed({ ...campaign, state: "stopped", pauseReason: null, endedAt: now, scheduledAt: null })
 }
 
 /**
@@ -165,11 +170,66 @@ export const finishIfDone = (campaign: CampaignLifecycle, counts: ContactCounts,
 /** Whether the dispatcher may send for this campaign now. */
 export const isSending = (campaign: CampaignLifecycle): boolean => campaign.state === "running"
 
-/** One line for people: the state, and why when the system paused it. */
-export const describe = (campaign: CampaignLifecycle, lang: "en" | "cs" = "en"): string => {
+/** One line for people: the state, when a draft is scheduled to start (in `timeZone`), and why when the system paused it. */
+export const describe = (campaign: CampaignLifecycle, lang: "en" | "cs" = "en", timeZone?: string): string => {
+  if (campaign.state === "draft" && campaign.scheduledAt !== null) {
+    const when = formatWallTime(campaign.scheduledAt, timeZone ?? "UTC") + (timeZone === undefined ? " UTC" : "")
+    return lang === "cs" ? `Naplánováno na ${when}` : `Scheduled for ${when}`
+  }
   const label = labels[campaign.state][lang]
   const reason = campaign.pauseReason
   if (reason === null) return label
   if (reason._tag === "Operator") return lang === "cs" ? `${label} (administrátorem)` : `${label} (by an operator)`
   return `${label}: ${reason.explanation}`
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scheduled start
+
+/** How far in the past a schedule may be set and still be taken (a clock a little behind, a slow typist). */
+export const SCHEDULE_TOLERANCE_MS = 60_000
+
+/** Schedule a draft to start by itself at `at`; a new time replaces an older one. A time already past is refused. */
+export const schedule = (campaign: CampaignLifecycle, at: Date, now: Date): Outcome => {
+  if (campaign.state !== "draft") return refuse(campaign, "schedule", "only a draft can be scheduled to start")
+  if (at.getTime() < now.getTime() - SCHEDULE_TOLERANCE_MS) {
+    return refuse(campaign, "schedule", `${at.toISOString()} has already passed — give a later time, or start it now`)
+  }
+  return Result.succeed({ ...campaign, scheduledAt: at })
+}
+
+/** Take a draft's schedule away: it waits for an operator again. Unscheduling a draft without one changes nothing. */
+export const unschedule = (campaign: CampaignLifecycle): Outcome => {
+  if (campaign.state !== "draft") return refuse(campaign, "unschedule", "only a draft has a scheduled start")
+  return Result.succeed(campaign.scheduledAt === null ? campaign : { ...campaign, scheduledAt: null })
+}
+
+/** Whether a scheduled draft's time has come. */
+export const isDue = (campaign: CampaignLifecycle, now: Date): boolean =>
+  campaign.state === "draft" && campaign.scheduledAt !== null && campaign.scheduledAt.getTime() <= now.getTime()
+
+/**
+ * What the scheduler does with a campaign at `now`: start it exactly as `start` would when its time has come
+ * (`Some` of the outcome), nothing otherwise (`None`). A due campaign `start` refuses — no contacts yet — stays
+ * scheduled: the refusal says why, and it starts on the scheduler's next look once it has contacts.
+ */
+export const startIfDue = (
+  campaign: CampaignLifecycle,
+  counts: ContactCounts,
+  now: Date
+): Option.Option<Outcome> => (isDue(campaign, now) ? Option.some(start(campaign, counts, now)) : Option.none())
+
+// ---------------------------------------------------------------------------------------------------------
+// Retry failed contacts (issue 11, item 3)
+
+/**
+ * Whether failed contacts may be put back to `initial` (`ContactState`'s `RetryRequested`). Running and paused
+ * campaigns take them as they are (a paused one sends them once resumed); a finished one reopens to running, since
+ * it has contacts to send again. A draft has sent nothing, and a stopped campaign sends nothing more.
+ */
+export const retry = (campaign: CampaignLifecycle): Outcome => {
+  if (campaign.state === "draft") return refuse(campaign, "retry", "nothing has been sent yet — start it")
+  if (campaign.state === "stopped") return refuse(campaign, "retry", "a stopped campaign sends nothing more — create a new campaign")
+  if (campaign.state === "finished") return Result.succeed({ ...campaign, state: "running", endedAt: null })
+  return Result.succeed(campaign)
 }

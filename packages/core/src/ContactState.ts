@@ -3,7 +3,8 @@
  *
  * Storage only persists what `transition` returns. Two rules make concurrent, duplicated and reordered
  * events harmless:
- * - progress is ranked (pending < sent < delivered < read < sending_failed) and never goes down;
+ * - progress is ranked (pending < sent < delivered < read < sending_failed) and never goes down — the one
+ *   exception is an operator's `RetryRequested`, which puts an `error` or `sending_failed` contact back to `initial`;
  * - evidence that Meta has the message (an accepted response, a `sent`/`delivered`/`read` webhook) wins over
  *   what we believed, because a message that went out must never be reported as unsent — and never re-sent.
  */
@@ -67,6 +68,12 @@ export const isSettled = (state: ContactStateId): boolean => !isPending(state)
 
 /** True for the states a stopped campaign cancels: everything not yet sent. */
 export const isCancellable = (state: ContactStateId): boolean => isPending(state)
+
+/** The final states an operator may put back to `initial` (`RetryRequested`): the ones that failed. */
+export const retryableStates: ReadonlyArray<ContactStateId> = ["error", "sending_failed"]
+
+/** True for a state `RetryRequested` applies to. */
+export const isRetryable = (state: ContactStateId): boolean => retryableStates.includes(state)
 
 /** The delivery statuses Meta reports in webhooks, in the order they happen. */
 export type DeliveryStatus = "sent" | "delivered" | "read"
@@ -142,6 +149,11 @@ export type ContactEvent =
   | { readonly _tag: "Cancelled" }
   /** The recipient opted out (replied STOP, or was put on the suppression list) before this contact was sent. */
   | { readonly _tag: "OptedOut"; readonly reason: string }
+  /**
+   * An operator asked to send a failed contact again (`campaigns retry`): the one move back to pending, from
+   * {@link retryableStates} only, with a new attempt budget.
+   */
+  | { readonly _tag: "RetryRequested" }
 
 /** An event that does not apply to the contact's current state. Safe to log and drop. */
 export class InvalidTransition extends Schema.TaggedError<InvalidTransition>()("InvalidTransition", {
@@ -265,6 +277,10 @@ export const transition = (
       if (!isPending(row.state)) return Result.succeed(row)
       return Result.succeed(settle({ ...row, lastError: { code: "opted_out", text: event.reason } }, "invalid_record", now))
     }
+    case "RetryRequested": {
+      if (!isRetryable(row.state)) return invalid(`only ${retryableStates.join(" and ")} contacts can be retried`)
+      return Result.succeed(retry(row, now))
+    }
   }
 }
 
@@ -276,6 +292,26 @@ export const applyAll = (row: ContactProgress, events: Iterable<ContactEvent>, n
     if (Result.isSuccess(next)) current = next.success
   }
   return current
+}
+
+/*
+ * Back to `initial` with a new budget: attempts counted from zero again; the old message's wamid and delivery times
+ * go (a new send gets its own, and the first timestamp of a status wins); the last error stays until the next
+ * attempt replaces it, so the contact still shows why it was retried.
+ */
+const retry = (row: ContactProgress, now: Date): ContactProgress => {
+  const { sent: _sent, delivered: _delivered, read: _read, ...kept } = row.stateTimes
+  return {
+    ...row,
+    state: "initial",
+    attempts: 0,
+    throttledAttempts: 0,
+    nextAttemptAt: null,
+    leaseExpiresAt: null,
+    wamid: null,
+    waId: null,
+    stateTimes: { ...kept, initial: now }
+  }
 }
 
 // Enter a state in which nothing is scheduled and no lease is held.

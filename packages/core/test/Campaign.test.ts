@@ -1,4 +1,4 @@
-import { Result } from "effect"
+import { Option, Result } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import * as Campaign from "../src/Campaign.ts"
@@ -61,10 +61,21 @@ describe("campaign lifecycle", () => {
     expect(refused(Campaign.addContacts(stopped))).toMatch(/create a new campaign/)
   })
 
+  it("retrying failed contacts is allowed while running or paused, reopens a finished campaign, and is refused on draft or stopped", () => {
+    const running = ok(Campaign.start(Campaign.draft(t0), waiting, t0))
+    expect(ok(Campaign.retry(running))).toBe(running)
+    const paused = ok(Campaign.pause(running, t1))
+    expect(ok(Campaign.retry(paused))).toBe(paused)
+    const finished = ok(Campaign.start(Campaign.draft(t0), done, t0))
+    expect(ok(Campaign.retry(finished))).toMatchObject({ state: "running", endedAt: null })
+    expect(refused(Campaign.retry(Campaign.draft(t0)))).toMatch(/Cannot retry a draft campaign: .*nothing has been sent yet/)
+    expect(refused(Campaign.retry(ok(Campaign.stop(running, t1))))).toMatch(/Cannot retry a stopped campaign: .*create a new campaign/)
+  })
+
   it("refuses operations the state does not allow, saying what it allows", () => {
     const d = Campaign.draft(t0)
     expect(refused(Campaign.start(d, Campaign.emptyCounts, t0))).toMatch(/add contacts first/)
-    expect(refused(Campaign.pause(d, t0))).toBe("Cannot pause a draft campaign: only a running campaign can be paused; it allows: start, stop, add_contacts, edit.")
+    expect(refused(Campaign.pause(d, t0))).toBe("Cannot pause a draft campaign: only a running campaign can be paused; it allows: start, stop, add_contacts, edit, schedule, unschedule.")
     expect(refused(Campaign.resume(d, waiting, t0))).toMatch(/only a paused campaign/)
     const running = ok(Campaign.start(d, waiting, t0))
     expect(refused(Campaign.start(running, waiting, t0))).toMatch(/use resume/)
@@ -82,7 +93,7 @@ describe("campaign lifecycle", () => {
   })
 
   it("property: every reachable state's operations succeed exactly when allowedOperations lists them", () => {
-    const op = fc.constantFrom("start", "pause", "resume", "stop", "add_contacts", "edit") as fc.Arbitrary<Campaign.Operation>
+    const op = fc.constantFrom("start", "pause", "resume", "stop", "add_contacts", "edit", "retry", "schedule", "unschedule") as fc.Arbitrary<Campaign.Operation>
     fc.assert(fc.property(fc.array(op, { maxLength: 12 }), fc.boolean(), (ops, settled) => {
       const c = settled ? done : waiting
       let campaign = Campaign.draft(t0)
@@ -93,12 +104,69 @@ describe("campaign lifecycle", () => {
           resume: () => Campaign.resume(campaign, c, t1),
           stop: () => Campaign.stop(campaign, t1),
           add_contacts: () => Campaign.addContacts(campaign),
-          edit: () => Campaign.edit(campaign)
+          edit: () => Campaign.edit(campaign),
+          retry: () => Campaign.retry(campaign),
+          schedule: () => Campaign.schedule(campaign, t1, t0),
+          unschedule: () => Campaign.unschedule(campaign)
         }[o]()
         expect(Result.isSuccess(apply)).toBe(Campaign.allowedOperations[campaign.state].includes(o))
         if (Result.isSuccess(apply)) campaign = Campaign.finishIfDone(apply.success, c, t1)
         if (campaign.state === "paused") expect(campaign.pauseReason).not.toBeNull()
       }
+    }))
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------------
+// Scheduled start (issue 11, item 1)
+
+describe("scheduled start", () => {
+  const at = new Date("2026-12-01T08:00:00Z")
+
+  it("schedules a draft, shows it, starts it at its time exactly as start does, and forgets the schedule once started", () => {
+    const scheduled = ok(Campaign.schedule(Campaign.draft(t0), at, t0))
+    expect(scheduled).toMatchObject({ state: "draft", scheduledAt: at })
+    expect(Campaign.describe(scheduled)).toBe("Scheduled for 2026-12-01 08:00 UTC")
+    expect(Campaign.describe(scheduled, "en", "Europe/Prague")).toBe("Scheduled for 2026-12-01 09:00")
+    expect(Campaign.describe(scheduled, "cs", "Europe/Prague")).toBe("Naplánováno na 2026-12-01 09:00")
+    expect(Campaign.startIfDue(scheduled, waiting, new Date(at.getTime() - 1))).toEqual(Option.none())
+    const started = ok(Option.getOrThrow(Campaign.startIfDue(scheduled, waiting, at)))
+    expect(started).toMatchObject({ state: "running", startedAt: at, scheduledAt: null })
+    expect(Campaign.startIfDue(started, waiting, at)).toEqual(Option.none())
+  })
+
+  it("a due campaign without contacts is refused like start and stays scheduled", () => {
+    const scheduled = ok(Campaign.schedule(Campaign.draft(t0), at, t0))
+    expect(refused(Option.getOrThrow(Campaign.startIfDue(scheduled, Campaign.emptyCounts, at)))).toMatch(/add contacts first/)
+  })
+
+  it("refuses a time already past (beyond the tolerance) and anything but a draft", () => {
+    const now = new Date(at.getTime() + 2 * Campaign.SCHEDULE_TOLERANCE_MS)
+    expect(refused(Campaign.schedule(Campaign.draft(t0), at, now))).toMatch(/has already passed.*give a later time/)
+    expect(ok(Campaign.schedule(Campaign.draft(t0), new Date(at.getTime() - 1000), at)).scheduledAt).toEqual(new Date(at.getTime() - 1000))
+    const running = ok(Campaign.start(Campaign.draft(t0), waiting, t0))
+    expect(refused(Campaign.schedule(running, at, t0))).toMatch(/only a draft can be scheduled/)
+    expect(refused(Campaign.unschedule(running))).toMatch(/only a draft has a scheduled start/)
+  })
+
+  it("stop and unschedule take the schedule away; unschedule restores the plain draft", () => {
+    const d = Campaign.draft(t0)
+    const scheduled = ok(Campaign.schedule(d, at, t0))
+    expect(ok(Campaign.unschedule(scheduled))).toEqual(d)
+    expect(ok(Campaign.unschedule(d))).toBe(d)
+    expect(ok(Campaign.stop(scheduled, t1)).scheduledAt).toBeNull()
+  })
+
+  it("property: a schedule fires at or after its time, never before; unschedule restores a plain draft", () => {
+    const time = fc.integer({ min: 0, max: 10 * 24 * 3600 * 1000 }).map((ms) => new Date(t0.getTime() + ms))
+    fc.assert(fc.property(time, time, fc.boolean(), (when, now, hasContacts) => {
+      const scheduled = ok(Campaign.schedule(Campaign.draft(t0), when, t0))
+      const decision = Campaign.startIfDue(scheduled, hasContacts ? waiting : Campaign.emptyCounts, now)
+      expect(Option.isSome(decision)).toBe(now.getTime() >= when.getTime())
+      if (Option.isSome(decision) && Result.isSuccess(decision.value)) {
+        expect(decision.value.success.startedAt?.getTime()).toBeGreaterThanOrEqual(when.getTime())
+      }
+      expect(ok(Campaign.unschedule(scheduled))).toEqual(Campaign.draft(t0))
     }))
   })
 })

@@ -150,6 +150,35 @@ describe("one contact's journey", () => {
     expect(ok(sent, { _tag: "OptedOut", reason })).toBe(sent)
   })
 
+  it("an operator's retry puts a failed contact back to initial with a new budget; nothing else is retried", () => {
+    let failed = claimed()
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const decision = RetryPolicy.decide(RetryPolicy.defaultPolicy, { attempts: failed.attempts, throttledAttempts: 0, error: somethingWrong, now: t0, random: 0 })
+      failed = ok(failed, { _tag: "AttemptFailed", error: somethingWrong, decision })
+      if (failed.state === "retry_scheduled") failed = ok(failed, { _tag: "Claimed", leaseExpiresAt: at(60) })
+    }
+    expect(failed).toMatchObject({ state: "error", attempts: 3 })
+    const retried = ok(failed, { _tag: "RetryRequested" }, at(100))
+    expect(retried).toMatchObject({
+      state: "initial", attempts: 0, throttledAttempts: 0, nextAttemptAt: null, leaseExpiresAt: null, wamid: null, waId: null,
+      lastError: failed.lastError
+    })
+    expect(retried.stateTimes).toMatchObject({ initial: at(100), error: t0 })
+    expect(ContactState.isDue(retried, at(100))).toBe(true)
+    // A sent-then-failed message: the new send must not inherit the old wamid or its delivery times.
+    const undelivered = ok(ok(claimed(), status("sent", 1)), { _tag: "FailureReported", error: undeliverable, at: at(3), wamid: "wamid.A" })
+    const again = ok(undelivered, { _tag: "RetryRequested" }, at(100))
+    expect(again).toMatchObject({ state: "initial", wamid: null, lastError: { code: "131026" } })
+    expect(again.stateTimes.sent).toBeUndefined()
+    const resent = ok(ok(again, { _tag: "Claimed", leaseExpiresAt: at(200) }, at(150)), { _tag: "Accepted", wamid: "wamid.B", waId: null }, at(151))
+    expect(resent).toMatchObject({ state: "sent", wamid: "wamid.B", attempts: 1 })
+    expect(resent.stateTimes.sent).toEqual(at(151))
+    for (const other of [ContactState.initial(t0), claimed(), ok(claimed(), status("read", 1)), ok(claimed(), { _tag: "Cancelled" }),
+      ContactState.invalidRecord(t0, { code: "invalid_phone", text: "x" })]) {
+      expect(refused(other, { _tag: "RetryRequested" }).reason).toMatch(/only error and sending_failed/)
+    }
+  })
+
   it("refuses what cannot happen, with the reason", () => {
     const fresh = ContactState.initial(t0)
     expect(refused(fresh, { _tag: "Accepted", wamid: "w", waId: null }).reason).toMatch(/never claimed/)
@@ -208,7 +237,7 @@ const anyEvent: fc.Arbitrary<ContactEvent> = fc.oneof(
   fc.tuple(classifiedError, fc.double({ min: 0, max: 1, noNaN: true }), fc.nat(4)).map(([error, random, attempts]): ContactEvent => ({
     _tag: "AttemptFailed", error, decision: RetryPolicy.decide(RetryPolicy.defaultPolicy, { attempts, throttledAttempts: 0, error, now: t0, random })
   })),
-  fc.constantFrom<ContactEvent>({ _tag: "LeaseExpired", decision: { _tag: "RetryAt", at: t0, countsAsAttempt: true } }, { _tag: "Released" }, { _tag: "Cancelled" }, { _tag: "OptedOut", reason: "STOP" }),
+  fc.constantFrom<ContactEvent>({ _tag: "LeaseExpired", decision: { _tag: "RetryAt", at: t0, countsAsAttempt: true } }, { _tag: "Released" }, { _tag: "Cancelled" }, { _tag: "OptedOut", reason: "STOP" }, { _tag: "RetryRequested" }),
   fc.tuple(fc.constantFrom<DeliveryStatus>("sent", "delivered", "read"), fc.nat(1000)).map(([s, seconds]) => status(s, seconds)),
   fc.tuple(classifiedError, fc.nat(1000)).map(([error, seconds]): ContactEvent => ({ _tag: "FailureReported", error, at: at(seconds), wamid: "wamid.A" }))
 )
@@ -224,17 +253,31 @@ describe("properties", () => {
     ), { numRuns: 500 })
   })
 
-  it("the state never moves backwards, and a settled contact never waits for a send again", () => {
+  it("the state never moves backwards, and a settled contact never waits for a send again — except by an operator's retry", () => {
     fc.assert(fc.property(fc.array(anyEvent, { maxLength: 25 }), (events) => {
       let row = ContactState.initial(t0)
       for (const event of events) {
         const next = ContactState.transition(row, event, at(3600))
         if (Result.isFailure(next)) continue
-        expect(ContactState.rank(next.success.state)).toBeGreaterThanOrEqual(ContactState.rank(row.state))
-        if (ContactState.isSettled(row.state)) expect(ContactState.isPending(next.success.state)).toBe(false)
+        if (event._tag === "RetryRequested") {
+          // The one operator-driven move back: only from error or sending_failed, only to initial, with a new budget.
+          expect(ContactState.isRetryable(row.state)).toBe(true)
+          expect(next.success).toMatchObject({ state: "initial", attempts: 0, throttledAttempts: 0, wamid: null })
+        } else {
+          expect(ContactState.rank(next.success.state)).toBeGreaterThanOrEqual(ContactState.rank(row.state))
+          if (ContactState.isSettled(row.state)) expect(ContactState.isPending(next.success.state)).toBe(false)
+        }
         row = next.success
       }
     }), { numRuns: 1000 })
+  })
+
+  it("a retry applies to error and sending_failed contacts only, and every other state refuses it unchanged", () => {
+    fc.assert(fc.property(fc.array(anyEvent, { maxLength: 25 }), (events) => {
+      const row = ContactState.applyAll(ContactState.initial(t0), events, at(3600))
+      const next = ContactState.transition(row, { _tag: "RetryRequested" }, at(4000))
+      expect(Result.isSuccess(next)).toBe(row.state === "error" || row.state === "sending_failed")
+    }), { numRuns: 500 })
   })
 
   it("attempts never exceed the maximum when every failure is decided by the retry policy", () => {

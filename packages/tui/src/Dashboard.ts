@@ -2,7 +2,7 @@
  * The dashboard: polls its {@link Source} (campaigns and accounts every `refreshMs`, problems every
  * `slowRefreshMs`), measures send rates from successive polls, and draws one full-screen frame of exactly the
  * terminal's height — the campaign list (or a campaign's contacts), accounts, problems, a status line and the
- * keys. Keys call the source's actions; a stop asks first; a read-only source refuses them with the reason.
+ * keys. Keys call the source's actions; a stop and a retry ask first; a read-only source refuses them with the reason.
  */
 import { Campaign, ContactState } from "@megaphone/core"
 import { Box, useApp, useInput, useWindowSize } from "ink"
@@ -61,6 +61,7 @@ type Overlay =
   | { readonly _tag: "None" }
   | { readonly _tag: "Help" }
   | { readonly _tag: "ConfirmStop"; readonly id: string }
+  | { readonly _tag: "ConfirmRetry"; readonly id: string }
   | { readonly _tag: "Add"; readonly id: string; readonly form: AddForm.Form }
 
 interface Detail {
@@ -231,7 +232,7 @@ export const Dashboard = (props: DashboardProps): React.ReactElement => {
     setData((d) => ({ ...d, campaigns: d.campaigns.map((c) => (c.id === changed.id ? changed : c)) }))
 
   /** Whether the operation may go ahead: not read-only, and the campaign's state allows it (the core decides). */
-  const allowed = (c: CampaignSummary, operation: "pause" | "resume" | "stop" | "add"): boolean => {
+  const allowed = (c: CampaignSummary, operation: "pause" | "resume" | "stop" | "add" | "retry"): boolean => {
     if (readOnly !== undefined) {
       setMessage({ text: `Read-only — ${readOnly.reason}`, tone: "error" })
       return false
@@ -244,6 +245,8 @@ export const Dashboard = (props: DashboardProps): React.ReactElement => {
       ? Campaign.resume(c.lifecycle, c.counts, at)
       : operation === "stop"
       ? Campaign.stop(c.lifecycle, at)
+      : operation === "retry"
+      ? Campaign.retry(c.lifecycle)
       : Campaign.addContacts(c.lifecycle)
     if (decided._tag === "Failure") {
       setMessage({ text: decided.failure.message, tone: "error" })
@@ -276,6 +279,24 @@ export const Dashboard = (props: DashboardProps): React.ReactElement => {
   const add = (c: CampaignSummary, request: Parameters<Source["addContacts"]>[1]) =>
     run(`Adding contacts to “${c.name}”`, async () => addSummary(c, await source.addContacts(c.id, request)))
 
+  // Retry failed (issue 11, item 3): every failed contact, as `campaigns retry ID --state error,sending_failed`.
+  const retry = (c: CampaignSummary) =>
+    run(`Retrying the failed contacts of “${c.name}”`, async () => {
+      const { campaign, retried, suppressed } = await source.retry(c.id, { states: ContactState.retryableStates })
+      applyChange(campaign)
+      // The campaign's state shows in the list (a finished one runs again); the line says what the retry did.
+      return `“${campaign.name}”: ${retried} contact(s) put back to send; ${suppressed} skipped: on the suppression list.`
+    })
+
+  /** `R`: asks first, unless the state refuses it or there is nothing failed to retry. */
+  const askRetry = (c: CampaignSummary) => {
+    if (!allowed(c, "retry")) return
+    if (Overlays.retryable(c) === 0) {
+      return setMessage({ text: `Nothing to retry: “${c.name}” has no contacts in error or sending failed.`, tone: "info" })
+    }
+    setOverlay({ _tag: "ConfirmRetry", id: c.id })
+  }
+
   // ---------------------------------------------------------------------------------------------------------
   // Keys
 
@@ -295,6 +316,12 @@ export const Dashboard = (props: DashboardProps): React.ReactElement => {
         const c = data.campaigns.find((x) => x.id === overlay.id)
         if (input === "y" && c !== undefined) return stop(c)
         return setMessage({ text: "Not stopped.", tone: "info" })
+      }
+      case "ConfirmRetry": {
+        setOverlay({ _tag: "None" })
+        const c = data.campaigns.find((x) => x.id === overlay.id)
+        if (input === "y" && c !== undefined) return retry(c)
+        return setMessage({ text: "Not retried.", tone: "info" })
       }
       case "Add": {
         const form = overlay.form
@@ -375,6 +402,7 @@ export const Dashboard = (props: DashboardProps): React.ReactElement => {
     if (input === "r" && allowed(selected, "resume")) return resume(selected)
     if (input === "s" && allowed(selected, "stop")) return setOverlay({ _tag: "ConfirmStop", id: selected.id })
     if (input === "a" && allowed(selected, "add")) return setOverlay({ _tag: "Add", id: selected.id, form: AddForm.empty })
+    if (input === "R") return askRetry(selected)
   })
 
   // ---------------------------------------------------------------------------------------------------------
@@ -404,25 +432,29 @@ export const Dashboard = (props: DashboardProps): React.ReactElement => {
 
   const off = readOnly === undefined ? "" : " (read-only)"
   const keys = line("keys", span(theme, detail === undefined
-    ? `↑↓ select  ⏎ detail  p pause  r resume  s stop  a add${off}  / search  ? help  q quit`
-    : `↑↓ row  ←→ state  n/b page  Esc back  p r s a${off}  ? help  q quit`, { dim: true, inverse: !theme.color }))
+    ? `↑↓ ⏎ detail  p pause  r resume  s stop  R retry  a add${off}  / search  ? help  q quit`
+    : `↑↓ row  ←→ state  n/b page  Esc back  p r s R a${off}  ? help  q quit`, { dim: true, inverse: !theme.color }))
 
   let body: Array<React.ReactElement>
   const bodyLines = Math.max(0, size.rows - 3)
   if (overlay._tag === "Help") {
     body = [...Overlays.help(theme, readOnly !== undefined)]
-  } else if ((overlay._tag === "ConfirmStop" || overlay._tag === "Add") && data.campaigns.some((c) => c.id === overlay.id)) {
+  } else if ((overlay._tag === "ConfirmStop" || overlay._tag === "ConfirmRetry" || overlay._tag === "Add") && data.campaigns.some((c) => c.id === overlay.id)) {
     const c = data.campaigns.find((x) => x.id === overlay.id) as CampaignSummary
     body = [
-      ...campaignList({ theme, campaigns: [c], selected: 0, motion, lines: 2, width, search: "" }),
+      ...campaignList({ theme, campaigns: [c], selected: 0, motion, lines: 2, width, search: "", timeZone: props.timeZone }),
       blank("gap"),
-      ...(overlay._tag === "ConfirmStop" ? Overlays.confirmStop(theme, c) : Overlays.addForm(theme, c, overlay.form))
+      ...(overlay._tag === "ConfirmStop"
+        ? Overlays.confirmStop(theme, c)
+        : overlay._tag === "ConfirmRetry"
+        ? Overlays.confirmRetry(theme, c)
+        : Overlays.addForm(theme, c, overlay.form))
     ]
   } else if (detail !== undefined) {
     body = selected === undefined
       ? [line("gone", `  Campaign ${detail.id} is not listed (any more). Esc goes back.`)]
       : [
-        ...campaignList({ theme, campaigns: [selected], selected: 0, motion, lines: 2, width, search: "" }),
+        ...campaignList({ theme, campaigns: [selected], selected: 0, motion, lines: 2, width, search: "", timeZone: props.timeZone }),
         ...selectedInfo(theme, selected, width),
         ...contactTable({
           theme,
@@ -444,7 +476,7 @@ export const Dashboard = (props: DashboardProps): React.ReactElement => {
     if (room - problemLinesWanted < 2) problemLinesWanted = Math.max(0, room - 2)
     if (problemLinesWanted === 1) problemLinesWanted = 0
     const campaignLines = Math.max(2, room - problemLinesWanted)
-    const listed = campaignList({ theme, campaigns: shown, selected: selectedIndex, motion, lines: campaignLines, width, search })
+    const listed = campaignList({ theme, campaigns: shown, selected: selectedIndex, motion, lines: campaignLines, width, search, timeZone: props.timeZone })
     body = [
       line("campaigns-title", span(theme, campaignHeader(width, shown.length, data.campaigns.length), { bold: true })),
       ...listed,

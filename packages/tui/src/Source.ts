@@ -137,6 +137,19 @@ export interface CampaignChange {
   readonly cancelled: number
 }
 
+/** Which failed contacts to retry: some of `ContactState.retryableStates`, optionally only those with a last error code. */
+export interface RetryRequest {
+  readonly states: ReadonlyArray<ContactState.ContactStateId>
+  readonly codes?: ReadonlyArray<string>
+}
+
+/** A campaign after a retry: contacts put back to `initial`, and those left because their recipient is suppressed. */
+export interface RetryReport {
+  readonly campaign: CampaignSummary
+  readonly retried: number
+  readonly suppressed: number
+}
+
 /** Where the data comes from, and whether actions are possible. */
 export type Mode =
   | { readonly _tag: "Live"; readonly description: string }
@@ -162,6 +175,8 @@ export interface Source {
   /** End the campaign for good; its contacts not yet sent are cancelled. */
   readonly stop: (campaignId: string) => Promise<CampaignChange>
   readonly addContacts: (campaignId: string, request: AddContacts) => Promise<AddContactsReport>
+  /** Put failed contacts back to `initial` with a new attempt budget (`campaigns retry`). */
+  readonly retry: (campaignId: string, request: RetryRequest) => Promise<RetryReport>
 }
 
 /** The explanation of a template issue in the dashboard's language (English when Czech is not known). */

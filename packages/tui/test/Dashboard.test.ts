@@ -64,7 +64,7 @@ describe("the campaign list", () => {
     expect(text).toContain("✗ 131026 ×5 Message undeliverable — the number is not on WhatsApp")
     expect(text).toContain("✗ invalid_phone ×2 not a phone number: x12")
     expect(text).toContain("↻ 4 retries scheduled; next 10:00:30 +420601200007 (attempt 2, after 131000)")
-    expect(text.split("\n").at(-1)).toBe("↑↓ select  ⏎ detail  p pause  r resume  s stop  a add  / search  ? help  q quit")
+    expect(text.split("\n").at(-1)).toBe("↑↓ ⏎ detail  p pause  r resume  s stop  R retry  a add  / search  ? help  q quit")
   })
 
   it("shows a campaign the system paused, with its reason", async () => {
@@ -262,6 +262,7 @@ describe("keys", () => {
     await press("?")
     await until(() => expect(frame()).toContain("Contact states"))
     expect(frame()).toContain("Retry scheduled         will be sent again at the next attempt time")
+    expect(frame()).toContain("R  retry failed: error and sending failed contacts sent again (asks first)")
     await press("x")
     await until(() => expect(frame()).toContain("PROBLEMS"))
     await press("q")
@@ -279,11 +280,13 @@ describe("keys", () => {
     })
     const { frame, press } = show(source)
     await until(() => expect(frame()).toContain("read-only · the embedded database"))
-    await press("p", "s", "a")
+    await press("p", "s", "a", "R")
     await until(() => expect(frame()).toContain("Read-only — no daemon answers"))
     expect(frame()).not.toContain("Stop campaign")
+    expect(frame()).not.toContain("Retry the failed")
     expect(source.pause).not.toHaveBeenCalled()
     expect(source.stop).not.toHaveBeenCalled()
+    expect(source.retry).not.toHaveBeenCalled()
     expect(frame()).toContain("a add (read-only)")
   })
 
@@ -295,5 +298,89 @@ describe("keys", () => {
     await until(() => expect(frame()).toContain("⚠ Cannot refresh: Cannot reach the admin API"))
     expect(frame()).toContain("⚠ stale since 10:00:05")
     expect(frame()).toContain("Objednávky")
+  })
+})
+
+// Scheduled start (issue 11, item 1): a scheduled draft shows its time in the dashboard's zone.
+describe("a scheduled draft", () => {
+  const scheduled = (() => {
+    const draft = campaign("16", "Advent", "draft", counts({ initial: 40 }))
+    return { ...draft, lifecycle: { ...draft.lifecycle, scheduledAt: new Date("2026-12-01T08:00:00.000Z") } }
+  })()
+
+  it("shows when it starts, in the dashboard's zone and language", async () => {
+    const { source } = fakeSource({ campaigns: [scheduled] })
+    const { frame } = show(source, { timeZone: "Europe/Prague" })
+    await until(() => expect(frame()).toContain("Advent"))
+    expect(frame()).toMatch(/Advent .* Scheduled for 2026-12-01 09:00/)
+    const cs = show(fakeSource({ campaigns: [scheduled] }).source, { timeZone: "Europe/Prague", lang: "cs" })
+    await until(() => expect(cs.frame()).toContain("Advent"))
+    expect(cs.frame()).toMatch(/Advent .* Naplánováno na 2026-12-01 09:00/)
+  })
+})
+
+// Retry failed (issue 11, item 3): `R` asks with how many, `y` retries error and sending_failed through the source.
+describe("R retries the failed contacts", () => {
+  it("asks with how many; n and Esc leave them without a call, y retries error and sending_failed", async () => {
+    const { source } = fakeSource()
+    const { frame, press } = show(source)
+    await until(() => expect(frame()).toContain("Objednávky"))
+    await press("R")
+    await until(() => expect(frame()).toContain("Retry the failed contacts of “Objednávky” (12)?"))
+    expect80x24(frame())
+    expect(frame()).toContain("6 contact(s) — 6 in error, 0 sending failed — go back to initial")
+    expect(frame()).toContain("with a new attempt budget and are sent again")
+    await press("n")
+    await until(() => expect(frame()).toContain("Not retried."))
+    await press("R")
+    await until(() => expect(frame()).toContain("Retry the failed contacts"))
+    await press(keys.escape)
+    await until(() => expect(frame()).not.toContain("Retry the failed contacts"))
+    expect(source.retry).not.toHaveBeenCalled()
+    await press("R", "y")
+    await until(() => expect(source.retry).toHaveBeenCalledWith("12", { states: ["error", "sending_failed"] }))
+    await until(() => expect(frame()).toContain("“Objednávky”: 5 contact(s) put back to send; 1 skipped: on the suppression list."))
+    expect(frame()).toMatch(/Objednávky .* Running/)
+    expect(source.retry).toHaveBeenCalledTimes(1)
+  })
+
+  it("runs a finished campaign's sending_failed contacts again", async () => {
+    const { source } = fakeSource({ campaigns: [finished] })
+    const { frame, press } = show(source)
+    await until(() => expect(frame()).toContain("Podzim"))
+    await press("R")
+    await until(() => expect(frame()).toContain("10 contact(s) — 0 in error, 10 sending failed"))
+    await press("y")
+    await until(() => expect(source.retry).toHaveBeenCalledWith("14", { states: ["error", "sending_failed"] }))
+    await until(() => expect(frame()).toContain("“Podzim”: 9 contact(s) put back to send; 1 skipped: on the suppression list."))
+    await until(() => expect(frame()).toMatch(/Podzim .* Running/))
+  })
+
+  it("refuses a draft or stopped campaign with why, and says when nothing failed, without asking or calling", async () => {
+    const stopped = campaign("17", "Zima", "stopped", counts({ delivered: 5, error: 2, cancelled: 3 }))
+    const draft = campaign("18", "Jaro", "draft", counts({ initial: 4 }))
+    const clean = campaign("19", "Léto", "finished", counts({ delivered: 9 }))
+    const { source } = fakeSource({ campaigns: [stopped, draft, clean] })
+    // Wide enough for the whole refusal on the status line.
+    const { frame, press } = show(source, { size: { columns: 140, rows: 24 } })
+    await until(() => expect(frame()).toContain("Zima"))
+    await press("R")
+    await until(() => expect(frame()).toContain("Cannot retry a stopped campaign: a stopped campaign sends nothing more — create a new campaign"))
+    await press(keys.down, "R")
+    await until(() => expect(frame()).toContain("Cannot retry a draft campaign: nothing has been sent yet — start it"))
+    await press(keys.down, "R")
+    await until(() => expect(frame()).toContain("Nothing to retry: “Léto” has no contacts in error or sending failed."))
+    expect(frame()).not.toContain("Retry the failed contacts")
+    expect(source.retry).not.toHaveBeenCalled()
+  })
+
+  it("shows the daemon's refusal when the campaign changed since the last poll", async () => {
+    const { source } = fakeSource()
+    source.retry.mockImplementation(() =>
+      Promise.reject(new Error("Cannot retry a stopped campaign: a stopped campaign sends nothing more — create a new campaign; nothing more can be done with it.")))
+    const { frame, press } = show(source, { size: { columns: 140, rows: 24 } })
+    await until(() => expect(frame()).toContain("Objednávky"))
+    await press("R", "y")
+    await until(() => expect(frame()).toContain("Cannot retry a stopped campaign: a stopped campaign sends nothing more"))
   })
 })

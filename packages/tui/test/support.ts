@@ -28,7 +28,8 @@ export const campaign = (
     createdAt: T0,
     startedAt: state === "draft" ? null : T0,
     pausedAt: state === "paused" ? T0 : null,
-    endedAt: state === "finished" || state === "stopped" ? T0 : null
+    endedAt: state === "finished" || state === "stopped" ? T0 : null,
+    scheduledAt: null
   },
   counts: contactCounts
 })
@@ -133,6 +134,17 @@ export const fakeSource = (data: Partial<FakeData> = {}, mode: Mode = { _tag: "L
     addContacts: vi.fn((id: string) => {
       void id
       return Promise.resolve({ added: 3, invalid: 1, suppressed: 0, duplicates: 0, rejected: 0, state: "running" as const })
+    }),
+    // As the daemon: error and sending_failed back to initial, one of them left (suppressed); a finished campaign runs again.
+    retry: vi.fn((id: string, request: { readonly states: ReadonlyArray<ContactState.ContactStateId> }) => {
+      const found = d.campaigns.find((c) => c.id === id)
+      const selected = found === undefined ? 0 : request.states.reduce((n, s) => n + found.counts[s], 0)
+      const retried = Math.max(0, selected - 1)
+      return change(id, (c) => ({
+        ...c,
+        lifecycle: { ...c.lifecycle, state: "running", endedAt: null },
+        counts: { ...c.counts, ...Object.fromEntries(request.states.map((s) => [s, 0])), initial: c.counts.initial + retried }
+      })).then(({ campaign }) => ({ campaign, retried, suppressed: selected - retried }))
     })
   } satisfies Source
   return { source, data: d }

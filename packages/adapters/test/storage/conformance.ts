@@ -335,6 +335,28 @@ export const storageConformance = (
           expect(Option.isNone(yield* s.getCampaign("999999"))).toBe(true)
         }))
 
+      // Scheduled start (issue 11, item 1): the schedule is part of the lifecycle, stored and read back with it.
+      test("a draft's scheduled start is stored with the lifecycle, read back by get and list, and cleared by unschedule", (s) =>
+        Effect.gen(function*() {
+          const c = yield* s.createCampaign({ name: "Zima", accountName: "a", templateName: "order_done", language: "cs", note: null }, T0)
+          expect(c.lifecycle.scheduledAt).toBeNull()
+          const when = new Date("2026-12-01T08:00:00.123Z")
+          const scheduled = Result.getOrThrow(Campaign.schedule(c.lifecycle, when, T0))
+          expect((yield* s.updateCampaignLifecycle(c.id, "draft", scheduled)).lifecycle).toEqual(scheduled)
+          expect(Option.getOrThrow(yield* s.getCampaign(c.id)).lifecycle.scheduledAt).toEqual(when)
+          expect((yield* s.listCampaigns()).find((x) => x.id === c.id)?.lifecycle.scheduledAt).toEqual(when)
+          // Two schedulers starting it: the compare-and-set lets exactly one through.
+          const started = Result.getOrThrow(Campaign.start(scheduled, { ...Campaign.emptyCounts, initial: 1 }, when))
+          const both = yield* Effect.all([s.updateCampaignLifecycle(c.id, "draft", started), s.updateCampaignLifecycle(c.id, "draft", started)].map(Effect.result), { concurrency: "unbounded" })
+          expect(both.filter(Result.isSuccess).length).toBe(1)
+          expect(Option.getOrThrow(yield* s.getCampaign(c.id)).lifecycle).toMatchObject({ state: "running", scheduledAt: null })
+          const other = yield* s.createCampaign({ name: "Jaro", accountName: "a", templateName: "order_done", language: "cs", note: null }, T0)
+          const again = Result.getOrThrow(Campaign.schedule(other.lifecycle, when, T0))
+          yield* s.updateCampaignLifecycle(other.id, "draft", again)
+          const plain = Result.getOrThrow(Campaign.unschedule(again))
+          expect((yield* s.updateCampaignLifecycle(other.id, "draft", plain)).lifecycle).toEqual(Campaign.draft(T0))
+        }))
+
       test("add contacts: idempotent per recipient, invalid and suppressed kept as invalid_record, counts", (s) =>
         Effect.gen(function*() {
           const c = yield* s.createCampaign({ name: "c", accountName: "a", templateName: "order_done", language: "cs", note: null }, T0)
@@ -742,6 +764,127 @@ export const storageConformance = (
           const mine = yield* s.listEvents(c.id, { limit: 10 })
           expect(mine.map((e) => [e.message, e.data, e.at])).toEqual([["started", { by: "operator" }, T0], ["template paused", { code: "132015" }, at(2 * SECOND)]])
           expect((yield* s.listEvents(undefined, { limit: 1, afterId: all[0]!.id })).map((e) => e.kind)).toEqual(["templates.synced"])
+        }))
+    })
+
+    // Retry failed contacts (issue 11, item 3) ----------------------------------------------------------------
+    describe("retrying failed contacts", () => {
+      const undeliverable = { errorClass: "recipient", scope: "contact", code: "131026", text: "Message undeliverable" } as const
+      const busy = { errorClass: "transient", scope: "contact", code: "131000", text: "Something went wrong" } as const
+      const giveUp = (error: typeof undeliverable | typeof busy, reason: "final_for_contact" | "attempts_exhausted") =>
+        ({ _tag: "AttemptFailed", error, decision: { _tag: "GiveUp", reason } }) as const
+
+      /**
+       * Eight contacts, one per outcome: 1 sending_failed 131026, 2 error 131000, 3 sending_failed 131000 (via a failed
+       * webhook after sent), 4 read, 5 sent, 6 delivered, 7 in_progress, 8 initial; plus an invalid record.
+       */
+      const failedCampaign = (s: Storage) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(account("a", { messagingLimit: "unlimited", throughputMps: 1000 }))
+          const c = yield* runningCampaign(s, "a")
+          yield* s.addCampaignContacts(c.id, [...Array.from({ length: 8 }, (_, i) => newContact(i + 1)), { phone: "nonsense", recipient: null, parameters: {} }], T0)
+          const claimed = (yield* s.claim({ account: a, limit: 7, leaseMs: 60 * SECOND, owner: "d", now: at(SECOND), horizonMs: 60 * SECOND })).claimed
+          const ids = claimed.map((x) => x.contact.id)
+          const [one, two, three, four, five, six] = ids
+          yield* s.recordOutcomes([
+            { contactId: one!, event: giveUp(undeliverable, "final_for_contact") },
+            { contactId: two!, event: giveUp(busy, "attempts_exhausted") },
+            { contactId: three!, event: { _tag: "Accepted", wamid: "wamid.3", waId: recipient(3) } },
+            { contactId: four!, event: { _tag: "Accepted", wamid: "wamid.4", waId: null } },
+            { contactId: five!, event: { _tag: "Accepted", wamid: "wamid.5", waId: null } },
+            { contactId: six!, event: { _tag: "Accepted", wamid: "wamid.6", waId: null } }
+          ], at(2 * SECOND))
+          yield* s.applyStatuses([
+            { wamid: "wamid.3", event: { _tag: "FailureReported", error: busy, at: at(3 * SECOND), wamid: "wamid.3" } },
+            { wamid: "wamid.4", event: { _tag: "StatusReported", status: "read", at: at(3 * SECOND), wamid: "wamid.4" } },
+            { wamid: "wamid.6", event: { _tag: "StatusReported", status: "delivered", at: at(3 * SECOND), wamid: "wamid.6" } }
+          ], at(4 * SECOND))
+          const all = yield* s.listCampaignContacts(c.id, undefined, { limit: 100 })
+          const waiting = all.find((r) => r.progress.state === "initial")!.id
+          return { account: a, campaign: c, ids, all, waiting }
+        })
+      const progressById = (s: Storage, campaignId: string) =>
+        Effect.map(s.listCampaignContacts(campaignId, undefined, { limit: 100 }), (rows) => new Map(rows.map((r) => [r.id, r.progress])))
+
+      test("selects exactly the requested rows and leaves the others untouched", (s) =>
+        Effect.gen(function*() {
+          const { campaign, ids, all } = yield* failedCampaign(s)
+          expect(yield* s.campaignCounts(campaign.id)).toEqual({
+            ...Campaign.emptyCounts, sending_failed: 2, error: 1, read: 1, sent: 1, delivered: 1, in_progress: 1, initial: 1, invalid_record: 1
+          })
+          const before = new Map(all.map((r) => [r.id, r.progress]))
+          expect(yield* s.retryContacts(campaign.id, { states: ["sending_failed"], codes: [] }, at(10 * SECOND))).toEqual({ retried: 2, suppressed: 0 })
+          const after = yield* progressById(s, campaign.id)
+          for (const [id, progress] of after) {
+            if (id === ids[0] || id === ids[2]) {
+              expect(progress).toMatchObject({ state: "initial", attempts: 0, throttledAttempts: 0, wamid: null, waId: null, nextAttemptAt: null })
+              expect(progress.stateTimes.initial).toEqual(at(10 * SECOND))
+              expect(progress.stateTimes.sent).toBeUndefined()
+              // The last error stays until the next attempt replaces it.
+              expect(progress.lastError?.code).toBe(before.get(id)?.lastError?.code)
+            } else {
+              expect(progress).toEqual(before.get(id))
+            }
+          }
+          // Only failed states are ever selected, whatever is asked for.
+          expect(yield* s.retryContacts(campaign.id, { states: ["read", "sent", "delivered", "cancelled", "invalid_record", "initial", "in_progress"], codes: [] }, at(11 * SECOND)))
+            .toEqual({ retried: 0, suppressed: 0 })
+          expect(yield* progressById(s, campaign.id)).toEqual(after)
+        }))
+
+      test("the codes filter, both states at once, and zero when nothing matches", (s) =>
+        Effect.gen(function*() {
+          const { campaign, ids } = yield* failedCampaign(s)
+          expect(yield* s.retryContacts(campaign.id, { states: ["error", "sending_failed"], codes: ["999999"] }, at(10 * SECOND))).toEqual({ retried: 0, suppressed: 0 })
+          expect(yield* s.retryContacts("999999", { states: ["error"], codes: [] }, at(10 * SECOND))).toEqual({ retried: 0, suppressed: 0 })
+          expect(yield* s.retryContacts(campaign.id, { states: ["error", "sending_failed"], codes: ["131000"] }, at(10 * SECOND))).toEqual({ retried: 2, suppressed: 0 })
+          const after = yield* progressById(s, campaign.id)
+          expect([ids[0], ids[1], ids[2]].map((id) => after.get(id!)?.state)).toEqual(["sending_failed", "initial", "initial"])
+          expect(yield* s.retryContacts(campaign.id, { states: ["error", "sending_failed"], codes: ["131000"] }, at(11 * SECOND))).toEqual({ retried: 0, suppressed: 0 })
+        }))
+
+      test("retried contacts are claimed again with a new budget; the stopped campaign's are not retried; suppressed recipients stay", (s) =>
+        Effect.gen(function*() {
+          const { account: a, campaign, ids, waiting } = yield* failedCampaign(s)
+          yield* s.suppress([{ recipient: recipient(2), reason: "STOP" }], at(5 * SECOND))
+          expect(yield* s.retryContacts(campaign.id, { states: ["error", "sending_failed"], codes: [] }, at(10 * SECOND))).toEqual({ retried: 2, suppressed: 1 })
+          expect(yield* stateOf(s, ids[1]!)).toBe("error")
+          const { claimed } = yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(20 * SECOND), horizonMs: 60 * SECOND })
+          expect(claimed.map((x) => x.contact.id).sort()).toEqual([ids[0]!, ids[2]!, waiting].sort())
+          for (const x of claimed) expect(x.contact.progress.attempts).toBe(1)
+          expect(claimed.find((x) => x.contact.id === ids[0])?.contact.progress.lastError?.code).toBe("131026")
+          // A new wamid is accepted (the old one is gone from the row).
+          const three = claimed.find((x) => x.contact.id === ids[2])!
+          const accepted = yield* s.recordOutcomes([{ contactId: three.contact.id, event: { _tag: "Accepted", wamid: "wamid.3b", waId: null } }], at(21 * SECOND))
+          expect(accepted.applied).toBe(1)
+          expect(Option.getOrThrow(yield* s.getCampaignContact(ids[2]!)).progress).toMatchObject({ state: "sent", wamid: "wamid.3b" })
+          const stopped = Result.getOrThrow(Campaign.stop((yield* s.getCampaign(campaign.id)).pipe(Option.getOrThrow).lifecycle, at(30 * SECOND)))
+          yield* s.updateCampaignLifecycle(campaign.id, "running", stopped)
+          yield* s.unsuppress(recipient(2))
+          expect(yield* s.retryContacts(campaign.id, { states: ["error"], codes: [] }, at(31 * SECOND))).toEqual({ retried: 0, suppressed: 0 })
+          expect(yield* stateOf(s, ids[1]!)).toBe("error")
+        }))
+
+      test("a retry racing webhooks and outcomes moves back only what is still failed", (s) =>
+        Effect.gen(function*() {
+          const { campaign, ids } = yield* failedCampaign(s)
+          // Meta's late proof that the errored contact's message went out races the retry: whichever is first, the
+          // row ends consistent — sent (the retry found nothing to do, or the proof lifted the retried row), never lost.
+          const results = yield* Effect.all([
+            s.retryContacts(campaign.id, { states: ["error", "sending_failed"], codes: [] }, at(10 * SECOND)),
+            s.applyStatuses([
+              { wamid: "wamid.5", event: { _tag: "StatusReported", status: "read", at: at(9 * SECOND), wamid: "wamid.5" } },
+              { wamid: "wamid.6", event: { _tag: "StatusReported", status: "read", at: at(9 * SECOND), wamid: "wamid.6" } }
+            ], at(10 * SECOND)),
+            s.recordOutcomes([{ contactId: ids[6]!, event: giveUp(undeliverable, "final_for_contact") }], at(10 * SECOND))
+          ], { concurrency: "unbounded" })
+          const retried = results[0].retried
+          expect([3, 4]).toContain(retried)
+          const counts = yield* s.campaignCounts(campaign.id)
+          expect(counts.read).toBe(3)
+          expect(counts.initial + counts.sending_failed).toBe(5)
+          expect(counts.initial).toBe(1 + retried)
+          expect(counts.error).toBe(0)
         }))
     })
 

@@ -271,6 +271,22 @@ export interface Page {
   readonly limit: number
 }
 
+/** Which failed contacts of a campaign to put back to `initial` (`StorageShape.retryContacts`). */
+export interface RetrySelection {
+  /** Some of `ContactState.retryableStates` (`error`, `sending_failed`); others select nothing. */
+  readonly states: ReadonlyArray<ContactState.ContactStateId>
+  /** Only contacts whose last error has one of these codes; empty: any code (or none). */
+  readonly codes: ReadonlyArray<string>
+}
+
+/** What a retry did. */
+export interface RetryResult {
+  /** Contacts put back to `initial` with a new attempt budget. */
+  readonly retried: number
+  /** Selected contacts left as they were because their recipient is on the suppression list. */
+  readonly suppressed: number
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------------------------
@@ -489,6 +505,16 @@ export interface StorageShape {
   readonly appendEvents: (events: ReadonlyArray<Omit<LoggedEvent, "id">>) => Op<void>
   /** Events of one campaign (or all), by ascending id. */
   readonly listEvents: (campaignId: string | undefined, page: Page) => Op<ReadonlyArray<LoggedEvent>>
+
+  // Retry failed contacts (issue 11, item 3)
+  /**
+   * `RetryRequested` for every contact of the campaign in one of `selection.states` (only `error` and
+   * `sending_failed` can be) whose last error code is one of `selection.codes` (any without codes), in id order,
+   * in the same atomic step as checking that the campaign is running, paused or finished: a stopped (or draft, or
+   * unknown) campaign gets none back. A contact whose recipient is on the suppression list stays as it is and is
+   * counted in `suppressed`. Large campaigns may be done in several transactions, as `cancelPending` does.
+   */
+  readonly retryContacts: (campaignId: string, selection: RetrySelection, now: Date) => Op<RetryResult>
 }
 
 /** The storage service: provide the in-memory or the PostgreSQL adapter's Layer. */

@@ -89,6 +89,24 @@ export const DirectoryContacts = Schema.Struct({
   }))
 })
 
+/** The body of `POST /api/campaigns/:id/schedule` (as `megaphone campaigns schedule --at`). */
+export const ScheduleStart = Schema.Struct({
+  at: Schema.String.annotate({
+    description: "When the draft starts: ISO 8601 with an offset (2026-12-01T09:00+01:00, …Z) or a zone " +
+      "(2026-12-01T09:00[Europe/Prague]); without either, in the daemon's MEGAPHONE_TIME_ZONE (default its machine's zone)."
+  })
+})
+
+/** The body of `POST /api/campaigns/:id/retry` (as `megaphone campaigns retry`). */
+export const RetryFailed = Schema.Struct({
+  states: Schema.Array(Schema.String).annotate({
+    description: "The failed states to put back to initial: `error`, `sending_failed` or both (any other is a 400)."
+  }),
+  codes: Schema.optional(Schema.Array(Schema.String).annotate({
+    description: "Only contacts whose last error has one of these codes (e.g. `131026`); default any code."
+  }))
+})
+
 /** A CSV upload: UTF-8 bytes, `phone` then one column per variable in the template's order (see template-csv). */
 const CsvBody = Schema.Uint8Array.pipe(HttpApiSchema.asUint8Array({ contentType: "text/csv" })).annotate({
   description: "UTF-8 CSV: a header row, then `phone` and one cell per template variable in order (`;`, `,` or tab between cells)."
@@ -258,6 +276,20 @@ export const Campaigns = HttpApiGroup.make("campaigns").add(
     .annotate(OpenApi.Summary, "Resume a paused campaign."),
   HttpApiEndpoint.post("stop", "/api/campaigns/:id/stop", { ...campaignId, success: Json.CampaignChange, error: [NotFound, Conflict] })
     .annotate(OpenApi.Summary, "End a campaign for good; its contacts not yet sent are cancelled."),
+  HttpApiEndpoint.post("retry", "/api/campaigns/:id/retry", {
+    ...campaignId,
+    payload: RetryFailed,
+    success: Json.CampaignRetry,
+    error: [NotFound, Conflict]
+  }).annotate(OpenApi.Summary, "Put failed contacts (error, sending_failed; optionally by error code) back to initial with a new attempt budget."),
+  HttpApiEndpoint.post("schedule", "/api/campaigns/:id/schedule", {
+    ...campaignId,
+    payload: ScheduleStart,
+    success: Json.CampaignJson,
+    error: [NotFound, Conflict, BadRequest]
+  }).annotate(OpenApi.Summary, "Schedule a draft to start by itself at a time (a later call replaces it); a time already past is a 409."),
+  HttpApiEndpoint.post("unschedule", "/api/campaigns/:id/unschedule", { ...campaignId, success: Json.CampaignJson, error: [NotFound, Conflict] })
+    .annotate(OpenApi.Summary, "Take a draft's scheduled start away: it waits for start again."),
   HttpApiEndpoint.get("templateCsv", "/api/campaigns/:id/template-csv", { ...campaignId, success: Json.BlankCsv, error: [NotFound, Conflict] })
     .annotate(OpenApi.Summary, "The blank CSV of the campaign's template: the header to fill and what each column means."),
   HttpApiEndpoint.post("addFromDirectory", "/api/campaigns/:id/contacts/directory", {

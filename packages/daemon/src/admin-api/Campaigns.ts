@@ -79,6 +79,10 @@ export const apiError = (error: CampaignError): BadRequest | Conflict | NotFound
       return new BadRequest({ message: "Give \"filter\" (a saved filter's name) or \"where\" (an expression such as city = \"Praha\")." })
     case "MappingMismatch":
       return new BadRequest({ message: error.message })
+    case "RetryStatesInvalid":
+      return new BadRequest({ message: `"states": ${error.message}` })
+    case "RetryCodesUnknown":
+      return new BadRequest({ message: `"codes": ${error.message}` })
   }
 }
 

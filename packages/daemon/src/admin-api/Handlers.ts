@@ -2,7 +2,7 @@
  * The admin API's endpoints implemented over the storage port, one Layer per group of `Api`. Every storage
  * failure answers 503; every refusal says what to change.
  */
-import { type Filter, Ports } from "@megaphone/core"
+import { type Filter, Ports, Schedule } from "@megaphone/core"
 import { Clock, Duration, Effect, Option, Result } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, OpenApi } from "effect/http-api"
@@ -10,6 +10,7 @@ import { SqlClient } from "effect/sql"
 import * as Directory from "../campaigns/Directory.ts"
 import * as Operations from "../campaigns/Operations.ts"
 import * as Rows from "../campaigns/Rows.ts"
+import * as Scheduler from "../campaigns/Scheduler.ts"
 import { Metrics } from "../metrics/Metrics.ts"
 import { Api, PAGE } from "./Api.ts"
 import * as Campaigns from "./Campaigns.ts"
@@ -229,6 +230,23 @@ export const campaigns = HttpApiBuilder.group(Api, "campaigns", (handlers) =>
       .handle("pause", operate("pause"))
       .handle("resume", operate("resume"))
       .handle("stop", operate("stop"))
+      .handle("retry", ({ params, payload }) =>
+        answer(Effect.map(Operations.retry(storage, params.id, payload, "admin API"), (r) => ({
+          ...Json.campaign(r.campaign, r.counts),
+          retried: r.retried,
+          suppressed: r.suppressed,
+          states: [...r.selection.states],
+          codes: [...r.selection.codes]
+        }))))
+      .handle("schedule", ({ params, payload }) =>
+        answer(Effect.gen(function*() {
+          const time = Schedule.parseTime(payload.at, Scheduler.defaultTimeZone())
+          if (Result.isFailure(time)) return yield* new BadRequest({ message: `at: ${time.failure.message}` })
+          const { campaign, counts } = yield* Operations.schedule(storage, params.id, time.success.at, "admin API")
+          return Json.campaign(campaign, counts)
+        })))
+      .handle("unschedule", ({ params }) =>
+        answer(Effect.map(Operations.unschedule(storage, params.id, "admin API"), ({ campaign, counts }) => Json.campaign(campaign, counts))))
       .handle("templateCsv", ({ params }) =>
         answer(Effect.map(Operations.blankCsv(storage, params.id), ({ campaign, blank }) => Json.blankCsv(campaign, blank))))
       .handle("addFromDirectory", ({ params, payload }) =>

@@ -104,6 +104,18 @@ export const CampaignDetail = Schema.Struct({ ...campaignFields, quota: Schema.N
 /** A campaign after start, pause, resume or stop; `cancelled` counts the contacts a stop cancelled. */
 export const CampaignChange = Schema.Struct({ ...campaignFields, cancelled: Schema.Number }).annotate({ identifier: "CampaignChange" })
 
+/**
+ * A campaign after `POST /api/campaigns/{id}/retry` (as `megaphone campaigns retry --json`): how many failed contacts
+ * went back to `initial`, how many were left because their recipient is suppressed, and what was selected.
+ */
+export const CampaignRetry = Schema.Struct({
+  ...campaignFields,
+  retried: Schema.Number,
+  suppressed: Schema.Number,
+  states: Schema.Array(Schema.String),
+  codes: Schema.Array(Schema.String)
+}).annotate({ identifier: "CampaignRetry" })
+
 /** The campaign as JSON, with its contacts per state and the operations its state allows. */
 export const campaign = (c: Ports.Storage.CampaignRecord, counts: Campaign.ContactCounts): typeof CampaignJson.Type => ({
   ...Campaigns.campaign(c, counts),

@@ -212,6 +212,34 @@ export class MappingMismatch extends Schema.TaggedError<MappingMismatch>()("Mapp
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Retry failed contacts (issue 11, item 3)
+
+/** The states to retry name something other than `error` / `sending_failed`, or none at all. */
+export class RetryStatesInvalid extends Schema.TaggedError<RetryStatesInvalid>()("RetryStatesInvalid", {
+  given: Schema.Array(Schema.String),
+  allowed: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    const wrong = this.given.filter((s) => !this.allowed.includes(s))
+    return this.given.length === 0 || wrong.length === 0
+      ? `Name the states to retry: ${this.allowed.join(", ")} (or both).`
+      : `Cannot retry contacts in ${wrong.join(", ")}: only ${this.allowed.join(" and ")} contacts can be retried.`
+  }
+}
+
+/** A code to retry is not the last error of any failed contact of the campaign; `present` are the codes that are. */
+export class RetryCodesUnknown extends Schema.TaggedError<RetryCodesUnknown>()("RetryCodesUnknown", {
+  campaign: Schema.String,
+  unknown: Schema.Array(Schema.String),
+  present: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return `No failed contact of campaign ${this.campaign} has the last error code ${this.unknown.join(", ")}; ` +
+      (this.present.length === 0 ? "it has no failed contacts with an error code." : `the codes present are: ${this.present.join(", ")}.`)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 
 const all = [
   CampaignNotFound,
@@ -233,7 +261,9 @@ const all = [
   FilterUnknownColumns,
   FilterAmbiguous,
   FilterMissing,
-  MappingMismatch
+  MappingMismatch,
+  RetryStatesInvalid,
+  RetryCodesUnknown
 ] as const
 
 /** Any refusal of the campaign operations. */

@@ -69,7 +69,9 @@ export const campaignFields = {
   created_at: Schema.Date,
   started_at: NullableDate,
   paused_at: NullableDate,
-  ended_at: NullableDate
+  ended_at: NullableDate,
+  /** When a draft starts by itself (`campaigns schedule`); null without a schedule. */
+  scheduled_at: NullableDate
 }
 
 /** A campaign with its contacts per state (SPEC §7). */
@@ -90,7 +92,8 @@ export const campaign = (c: Ports.Storage.CampaignRecord, counts: Campaign.Conta
   created_at: c.lifecycle.createdAt,
   started_at: c.lifecycle.startedAt,
   paused_at: c.lifecycle.pausedAt,
-  ended_at: c.lifecycle.endedAt
+  ended_at: c.lifecycle.endedAt,
+  scheduled_at: c.lifecycle.scheduledAt
 })
 
 /** A campaign contact: its number, parameters and progress. */
@@ -198,7 +201,8 @@ export const lifecycle = (c: typeof CampaignJson.Type): Campaign.CampaignLifecyc
     createdAt: c.created_at,
     startedAt: c.started_at,
     pausedAt: c.paused_at,
-    endedAt: c.ended_at
+    endedAt: c.ended_at,
+    scheduledAt: c.scheduled_at
   }
 }
 

@@ -7,7 +7,7 @@
  * Refusals are the tagged errors of ./Errors.ts; the storage's `StorageError` passes through. Each interface says
  * them in its own terms.
  */
-import { Campaign, type Ports, Template } from "@megaphone/core"
+import { Campaign, ContactState, type Ports, Template } from "@megaphone/core"
 import { Clock, Effect, Fiber, Option, Result } from "effect"
 import {
   AccountNotFound,
@@ -18,6 +18,8 @@ import {
   CampaignTemplateGone,
   LanguageAmbiguous,
   OperationRefused,
+  RetryCodesUnknown,
+  RetryStatesInvalid,
   TemplateNotSendable,
   TemplateNotSynced,
   TranslationNotSynced
@@ -312,4 +314,118 @@ export const addContacts = <E, R>(
       ? (yield* changeLifecycle(storage, campaign.id, (c) => Campaign.addContacts(c.lifecycle))).lifecycle.state
       : campaign.lifecycle.state
     return { campaign: campaign.id, state, added, invalid, suppressed, alreadyInCampaign, rejected }
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// Retry failed contacts (issue 11, item 3)
+
+/** What an operator asks to retry: states (`error`, `sending_failed`) and, optionally, last error codes. */
+export interface RetryInput {
+  readonly states: ReadonlyArray<string>
+  readonly codes?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * The selection the input names, checked before anything is read: at least one state, each of them retryable;
+ * codes trimmed, blanks dropped, duplicates once. Shared by the CLI (to refuse bad flags as a usage mistake) and
+ * {@link retry}.
+ */
+export const retrySelection = (input: RetryInput): Result.Result<Ports.Storage.RetrySelection, RetryStatesInvalid> => {
+  const given = [...new Set(input.states.map((s) => s.trim()).filter((s) => s !== ""))]
+  const allowed = ContactState.retryableStates
+  if (given.length === 0 || given.some((s) => !(allowed as ReadonlyArray<string>).includes(s))) {
+    return Result.fail(new RetryStatesInvalid({ given, allowed: [...allowed] }))
+  }
+  const codes = [...new Set((input.codes ?? []).map((c) => c.trim()).filter((c) => c !== ""))]
+  return Result.succeed({ states: given as ReadonlyArray<ContactState.ContactStateId>, codes })
+}
+
+/** A campaign after a retry, with how many contacts went back to `initial` and how many stayed (suppressed). */
+export interface RetryReport extends CampaignWithCounts {
+  readonly selection: Ports.Storage.RetrySelection
+  readonly retried: number
+  readonly suppressed: number
+}
+
+/**
+ * Put the selected failed contacts back to `initial` with a new attempt budget (`StorageShape.retryContacts`),
+ * reopen a finished campaign that got some (`Campaign.retry`), and log who did it, what and how many. A draft or
+ * stopped campaign is refused; codes no failed contact of the campaign has are refused, naming those it has.
+ * Recipients on the suppression list are not retried (they stay in their failed state, and are counted).
+ */
+export const retry = (
+  storage: Storage,
+  id: string,
+  input: RetryInput,
+  by: Operator
+): Effect.Effect<
+  RetryReport,
+  RetryStatesInvalid | RetryCodesUnknown | CampaignNotFound | OperationRefused | CampaignChanged | StorageError
+> =>
+  Effect.gen(function*() {
+    const selection = yield* Effect.fromResult(retrySelection(input))
+    const campaign = yield* findCampaign(storage, id)
+    const allowed = Campaign.retry(campaign.lifecycle)
+    if (Result.isFailure(allowed)) return yield* new OperationRefused({ campaign: id, refusal: allowed.failure })
+    if (selection.codes.length > 0) {
+      const present = (yield* storage.failureSummary([id])).map((g) => g.code)
+      const unknown = selection.codes.filter((c) => !present.includes(c))
+      if (unknown.length > 0) return yield* new RetryCodesUnknown({ campaign: id, unknown, present })
+    }
+    const at = yield* now
+    const { retried, suppressed } = yield* storage.retryContacts(id, selection, at)
+    const stored = retried > 0 ? yield* changeLifecycle(storage, id, (c) => Campaign.retry(c.lifecycle)) : campaign
+    const codes = selection.codes.length === 0 ? "" : ` with last error ${selection.codes.join(", ")}`
+    yield* storage.appendEvents([{
+      campaignId: id,
+      kind: "campaign_contacts_retried",
+      message: `${retried} ${selection.states.join("/")} contact(s)${codes} of campaign ${id} put back to initial by an operator ` +
+        `(${by})${suppressed > 0 ? `; ${suppressed} suppressed recipient(s) left as they were` : ""}.`,
+      data: { by, states: [...selection.states], codes: [...selection.codes], retried, suppressed },
+      at
+    }])
+    return { campaign: stored, counts: yield* storage.campaignCounts(id), selection, retried, suppressed }
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// Scheduled start (issue 11, item 1; the daemon's campaigns/Scheduler.ts starts them)
+
+/** Schedule a draft to start by itself at `at` (a later call replaces the time), and log who did it. */
+export const schedule = (
+  storage: Storage,
+  id: string,
+  at: Date,
+  by: Operator
+): Effect.Effect<CampaignWithCounts, CampaignNotFound | OperationRefused | CampaignChanged | StorageError> =>
+  Effect.gen(function*() {
+    const campaign = yield* changeLifecycle(storage, id, (c, _counts, now) => Campaign.schedule(c.lifecycle, at, now))
+    yield* storage.appendEvents([{
+      campaignId: id,
+      kind: "campaign_schedule",
+      message: `Campaign ${id} scheduled to start at ${at.toISOString()} by an operator (${by}).`,
+      data: { scheduled_at: at.toISOString() },
+      at: yield* now
+    }])
+    return { campaign, counts: yield* storage.campaignCounts(id) }
+  })
+
+/** Take a draft's scheduled start away (it waits for `start` again), and log it when there was one. */
+export const unschedule = (
+  storage: Storage,
+  id: string,
+  by: Operator
+): Effect.Effect<CampaignWithCounts, CampaignNotFound | OperationRefused | CampaignChanged | StorageError> =>
+  Effect.gen(function*() {
+    const before = (yield* findCampaign(storage, id)).lifecycle.scheduledAt
+    const campaign = yield* changeLifecycle(storage, id, (c) => Campaign.unschedule(c.lifecycle))
+    if (before !== null) {
+      yield* storage.appendEvents([{
+        campaignId: id,
+        kind: "campaign_unschedule",
+        message: `Campaign ${id}'s scheduled start (${before.toISOString()}) was taken away by an operator (${by}).`,
+        data: { scheduled_at: before.toISOString() },
+        at: yield* now
+      }])
+    }
+    return { campaign, counts: yield* storage.campaignCounts(id) }
   })

@@ -108,6 +108,12 @@ export const make = (remote: Remote): Source.Source => {
               defaults: request.defaults
             }
           })
-        ).then(Convert.addReport)
+        ).then(Convert.addReport),
+    retry: (id, request) =>
+      call((client) => client.campaigns.retry({ params: { id }, payload: { states: request.states, codes: request.codes ?? [] } })).then((r) => ({
+        campaign: Convert.campaign(r),
+        retried: r.retried,
+        suppressed: r.suppressed
+      }))
   }
 }

@@ -74,7 +74,8 @@ export const make = (run: Run, description: string, reason: string): Source.Sour
     pause: refuse,
     resume: refuse,
     stop: refuse,
-    addContacts: refuse
+    addContacts: refuse,
+    retry: refuse
   }
 }
 

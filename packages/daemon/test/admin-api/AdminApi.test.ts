@@ -64,6 +64,7 @@ type FilterTest = Wire<typeof Json.FilterTest.Type>
 type Campaign = Wire<typeof Json.CampaignJson.Type>
 type CampaignDetail = Wire<typeof Json.CampaignDetail.Type>
 type CampaignChange = Wire<typeof Json.CampaignChange.Type>
+type CampaignRetry = Wire<typeof Json.CampaignRetry.Type>
 type Contact = Wire<typeof Json.CampaignContact.Type>
 type AddReport = Wire<typeof Json.AddContactsReport.Type>
 type LoggedEvent = Wire<typeof Json.LoggedEvent.Type>
@@ -383,7 +384,7 @@ describe("admin API: campaigns", () => {
 
     const started = await api<CampaignChange>("POST", `/api/campaigns/${id}/start`)
     expect(started.status).toBe(200)
-    expect(started.json).toMatchObject({ id, state: "running", cancelled: 0, allowed_operations: ["pause", "stop", "add_contacts"] })
+    expect(started.json).toMatchObject({ id, state: "running", cancelled: 0, allowed_operations: ["pause", "stop", "add_contacts", "retry"] })
     expect(started.json.counts).toMatchObject({ initial: 3, invalid_record: 1 })
     const again = await api("POST", `/api/campaigns/${id}/start`)
     expect(again.status).toBe(409)
@@ -678,3 +679,68 @@ const checkOpenApi = (doc: unknown): Array<string> => {
   }
   return problems
 }
+
+// Retry failed (issue 11, item 3): POST /api/campaigns/{id}/retry {states, codes?}. Last in the file: it stops a
+// campaign and claims recipients, which the counts of /metrics above do not expect.
+describe("admin API: retry failed contacts", () => {
+  const failure = (code: string, reason: "final_for_contact" | "attempts_exhausted") => ({
+    _tag: "AttemptFailed" as const,
+    error: { errorClass: "recipient" as const, scope: "contact" as const, code, text: `(#${code}) failed` },
+    decision: { _tag: "GiveUp" as const, reason }
+  })
+
+  it("puts the selected failed contacts back (200 with the counts); bad states 400; a stopped campaign 409; no token 401", async () => {
+    const created = await api<Campaign>("POST", "/api/campaigns", { body: { name: "Opakování", account: "shop", template: "order_done" } })
+    const id = created.json.id
+    const csv = "phone,1,2,3\r\n+420601500001,pane,A,1\r\n+420601500002,paní,B,2\r\n+420601500003,pane,C,3\r\n+420601500004,pane,D,4\r\n"
+    expect((await api<AddReport>("POST", `/api/campaigns/${id}/contacts/csv`, { csv })).json).toMatchObject({ added: 4 })
+    expect((await api("POST", `/api/campaigns/${id}/retry`, { body: { states: ["error"] } })).status).toBe(409) // a draft has sent nothing
+    expect((await api("POST", `/api/campaigns/${id}/start`)).status).toBe(200)
+    // The first attempt of each, recorded as a dispatcher would: two sending_failed (131026, 131049), one error, one sent.
+    const outcomes: Record<string, Ports.Storage.Outcome["event"]> = {
+      "420601500001": failure("131026", "final_for_contact"),
+      "420601500002": failure("131049", "final_for_contact"),
+      "420601500003": failure("131000", "attempts_exhausted"),
+      "420601500004": { _tag: "Accepted", wamid: "wamid.R4", waId: null }
+    }
+    await server.run(Effect.gen(function*() {
+      const s = yield* Ports.Storage.Storage
+      const account = Option.getOrThrow(yield* s.getAccount("shop"))
+      const { claimed } = yield* s.claim({ account, limit: 20, leaseMs: 60_000, owner: "test", now: new Date() })
+      const mine = claimed.filter(({ contact }) => contact.campaignId === id)
+      expect(mine).toHaveLength(4)
+      yield* s.recordOutcomes(mine.map(({ contact }) => ({ contactId: contact.id, event: outcomes[contact.recipient] ?? failure("x", "final_for_contact") })), new Date())
+    }))
+    const path = `/api/campaigns/${id}/retry`
+
+    expect((await api("POST", path, { body: { states: ["sending_failed"] }, token: null })).status).toBe(401)
+    const read = await api("POST", path, { body: { states: ["read", "error"] } })
+    expect([read.status, read.json.message]).toEqual([400, "\"states\": Cannot retry contacts in read: only error and sending_failed contacts can be retried."])
+    const empty = await api("POST", path, { body: { states: [] } })
+    expect([empty.status, empty.json.message]).toEqual([400, expect.stringContaining("Name the states to retry: error, sending_failed")])
+    expect((await api("POST", path, { body: { codes: ["131026"] } })).status).toBe(400)
+    const unknown = await api("POST", path, { body: { states: ["sending_failed"], codes: ["999"] } })
+    expect([unknown.status, unknown.json.message]).toEqual([400, expect.stringMatching(/^"codes": No failed contact of campaign \d+ has the last error code 999; the codes present are: /)])
+    expect((await api("POST", "/api/campaigns/999999/retry", { body: { states: ["error"] } })).status).toBe(404)
+
+    const byCode = await api<CampaignRetry>("POST", path, { body: { states: ["sending_failed"], codes: ["131026"] } })
+    expect(byCode.status).toBe(200)
+    expect(byCode.json).toMatchObject({ id, state: "running", retried: 1, suppressed: 0, states: ["sending_failed"], codes: ["131026"] })
+    expect(byCode.json.counts).toMatchObject({ initial: 1, sending_failed: 1, error: 1, sent: 1 })
+    expect(byCode.json.allowed_operations).toContain("retry")
+    const both = await api<CampaignRetry>("POST", path, { body: { states: ["error", "sending_failed"] } })
+    expect(both.json).toMatchObject({ retried: 2, suppressed: 0, states: ["error", "sending_failed"], codes: [] })
+    expect(both.json.counts).toMatchObject({ initial: 3, sending_failed: 0, error: 0, sent: 1 })
+    const initial = await api<Page<"contacts", Contact>>("GET", `/api/campaigns/${id}/contacts?state=initial`)
+    expect(initial.json.contacts.map((c) => [c.recipient, c.attempts])).toEqual([["420601500001", 0], ["420601500002", 0], ["420601500003", 0]])
+    const events = await api<Page<"events", LoggedEvent>>("GET", `/api/campaigns/${id}/events`)
+    expect(events.json.events.filter((e) => e.kind === "campaign_contacts_retried").map((e) => e.data)).toEqual(expect.arrayContaining([
+      { by: "admin API", states: ["sending_failed"], codes: ["131026"], retried: 1, suppressed: 0 },
+      { by: "admin API", states: ["error", "sending_failed"], codes: [], retried: 2, suppressed: 0 }
+    ]))
+
+    expect((await api("POST", `/api/campaigns/${id}/stop`)).status).toBe(200)
+    const stopped = await api("POST", path, { body: { states: ["error"] } })
+    expect([stopped.status, stopped.json.message]).toEqual([409, expect.stringContaining("Cannot retry a stopped campaign")])
+  })
+})

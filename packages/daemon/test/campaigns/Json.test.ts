@@ -16,11 +16,11 @@ describe("campaign JSON", () => {
       const shown = Json.campaign(campaign, counts)
       expect(Object.keys(shown)).toEqual([
         "id", "name", "state", "account", "template", "language", "note", "pause_reason", "counts", "total",
-        "created_at", "started_at", "paused_at", "ended_at"
+        "created_at", "started_at", "paused_at", "ended_at", "scheduled_at"
       ])
       expect(Object.keys(shown.counts)).toEqual([...ContactState.states])
       expect(shown).toMatchObject({ state: "draft", account: "shop", template: "order_done", language: "cs", pause_reason: null, total: 0 })
-      expect(AdminJson.campaign(campaign, counts)).toEqual({ ...shown, allowed_operations: ["start", "stop", "add_contacts", "edit"] })
+      expect(AdminJson.campaign(campaign, counts)).toEqual({ ...shown, allowed_operations: ["start", "stop", "add_contacts", "edit", "schedule", "unschedule"] })
       // What the CLI prints is what the API's schema encodes.
       const encoded = yield* Schema.encodeEffect(Schema.toCodecJson(Json.CampaignJson))(shown)
       expect(encoded).toEqual(JSON.parse(JSON.stringify(shown)))

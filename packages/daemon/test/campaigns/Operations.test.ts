@@ -1,7 +1,7 @@
 // The campaign operations the CLI and the admin API share: each refusal is a tagged error carrying what a person
 // needs, the lifecycle is compare-and-set, stop cancels what was not sent, adding contacts checks before it reads.
 import { describe, expect, it } from "@effect/vitest"
-import { Ports } from "@megaphone/core"
+import { Campaign, Ports } from "@megaphone/core"
 import { Effect, Option, Result } from "effect"
 import { isCampaignError, mapCampaignErrors } from "../../src/campaigns/Errors.ts"
 import * as Operations from "../../src/campaigns/Operations.ts"
@@ -197,5 +197,66 @@ describe("mapCampaignErrors", () => {
       const failing: Storage = { ...storage, getCampaign: () => Effect.fail(broken) }
       expect(yield* Effect.flip(toText(Operations.findCampaign(failing, "1")))).toBe(broken)
       expect([isCampaignError(broken), isCampaignError(yield* Effect.flip(Operations.findCampaign(storage, "999")))]).toEqual([false, true])
+    }))
+})
+
+// Retry failed contacts (issue 11, item 3)
+describe("retry", () => {
+  const undeliverable = { errorClass: "recipient", scope: "contact", code: "131026", text: "Message undeliverable" } as const
+  const busy = { errorClass: "transient", scope: "contact", code: "131000", text: "Something went wrong" } as const
+
+  /** A running campaign of three: one sending_failed (131026), one error (131000), one sent; then finished. */
+  const failedCampaign = (storage: Storage) =>
+    Effect.gen(function*() {
+      const { campaign } = yield* orders(storage)
+      yield* Operations.addContacts(storage, campaign.id, csv("phone,1,2,3\r\n+420601123456,pane,A,1\r\n+420601123457,paní,B,2\r\n+420601123458,pane,C,3\r\n"))
+      yield* Operations.operate(storage, campaign.id, "start", "CLI")
+      const account = Option.getOrThrow(yield* storage.getAccount("shop"))
+      const { claimed } = yield* storage.claim({ account, limit: 3, leaseMs: 60_000, owner: "d", now: new Date(), horizonMs: 60_000 })
+      const [one, two, three] = claimed.map((c) => c.contact.id)
+      yield* storage.recordOutcomes([
+        { contactId: one!, event: { _tag: "AttemptFailed", error: undeliverable, decision: { _tag: "GiveUp", reason: "final_for_contact" } } },
+        { contactId: two!, event: { _tag: "AttemptFailed", error: busy, decision: { _tag: "GiveUp", reason: "attempts_exhausted" } } },
+        { contactId: three!, event: { _tag: "Accepted", wamid: "wamid.3", waId: null } }
+      ], new Date())
+      const finished = yield* Operations.changeLifecycle(storage, campaign.id, (c, counts, at) => Result.succeed(Campaign.finishIfDone(c.lifecycle, counts, at)))
+      expect(finished.lifecycle.state).toBe("finished")
+      return { campaign, ids: [one!, two!, three!] }
+    })
+
+  it.effect("puts exactly the selected failed contacts back, reopens a finished campaign and logs who, what and how many", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      const { campaign } = yield* failedCampaign(storage)
+      const report = yield* Operations.retry(storage, campaign.id, { states: ["sending_failed"], codes: [" 131026 "] }, "CLI")
+      expect([report.retried, report.suppressed, report.campaign.lifecycle.state]).toEqual([1, 0, "running"])
+      expect(report.counts).toMatchObject({ initial: 1, error: 1, sent: 1, sending_failed: 0 })
+      const again = yield* Operations.retry(storage, campaign.id, { states: ["error", "sending_failed"] }, "admin API")
+      expect(again.retried).toBe(1)
+      const events = (yield* storage.listEvents(campaign.id, { limit: 20 })).filter((e) => e.kind === "campaign_contacts_retried")
+      expect(events.map((e) => e.data)).toEqual([
+        { by: "CLI", states: ["sending_failed"], codes: ["131026"], retried: 1, suppressed: 0 },
+        { by: "admin API", states: ["error", "sending_failed"], codes: [], retried: 1, suppressed: 0 }
+      ])
+      expect(events[0]?.message).toBe(`1 sending_failed contact(s) with last error 131026 of campaign ${campaign.id} put back to initial by an operator (CLI).`)
+    }))
+
+  it.effect("refuses states that cannot be retried, unknown codes, drafts and stopped campaigns, naming what would work", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      const { campaign } = yield* failedCampaign(storage)
+      const states = yield* Effect.flip(Operations.retry(storage, campaign.id, { states: ["sent", "error"] }, "CLI"))
+      expect(states.message).toBe("Cannot retry contacts in sent: only error and sending_failed contacts can be retried.")
+      expect((yield* Effect.flip(Operations.retry(storage, campaign.id, { states: [] }, "CLI"))).message).toMatch(/Name the states to retry: error, sending_failed/)
+      const codes = yield* Effect.flip(Operations.retry(storage, campaign.id, { states: ["error"], codes: ["999"] }, "CLI"))
+      expect(codes).toMatchObject({ _tag: "RetryCodesUnknown", unknown: ["999"], present: ["131000", "131026"] })
+      const { campaign: draft } = yield* orders(storage)
+      expect((yield* Effect.flip(Operations.retry(storage, draft.id, { states: ["error"] }, "CLI"))).message).toMatch(/Cannot retry a draft campaign/)
+      // Reopened by retrying one, then stopped: the stop cancels it, and the other stays failed.
+      expect((yield* Operations.retry(storage, campaign.id, { states: ["sending_failed"] }, "CLI")).retried).toBe(1)
+      yield* Operations.operate(storage, campaign.id, "stop", "CLI")
+      expect((yield* Effect.flip(Operations.retry(storage, campaign.id, { states: ["error"] }, "CLI"))).message).toMatch(/Cannot retry a stopped campaign/)
+      expect(yield* storage.campaignCounts(campaign.id)).toMatchObject({ error: 1, cancelled: 1, sent: 1 })
+      expect(yield* Effect.flip(Operations.retry(storage, "999", { states: ["error"] }, "CLI"))).toMatchObject({ _tag: "CampaignNotFound" })
     }))
 })

@@ -7,6 +7,7 @@ import { Effect, Redacted, Result } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
 import { megaphone, scratchDirectory, withStorage } from "./binary.ts"
+import { failedCampaign } from "./failedCampaign.ts"
 
 const cwd = await scratchDirectory()
 afterAll(async () => {
@@ -130,7 +131,7 @@ describe("megaphone campaigns", () => {
     expect(paused.pause_reason).toEqual({ by: "operator" })
     const again = await run(["campaigns", "pause", id])
     expect(again.code).toBe(1)
-    expect(again.stderr).toContain("Cannot pause a paused campaign: only a running campaign can be paused; it allows: resume, stop, add_contacts.")
+    expect(again.stderr).toContain("Cannot pause a paused campaign: only a running campaign can be paused; it allows: resume, stop, add_contacts, retry.")
     await step("resume", "running")
     const stopped = await step("stop", "stopped")
     expect(stopped.cancelled).toBe(3)
@@ -353,5 +354,70 @@ describe("megaphone campaigns", () => {
     const exported = (await run(["campaigns", "contacts", shipping, "--csv"])).stdout.split("\r\n")
     expect(exported[0]).toMatch(/^id,phone,recipient,var\.header\.1,var\.1,var\.button\.0,state,/)
     expect(exported[2]).toMatch(/^\d+,'\+420601000002,420601000002,Z-2,zákazníku,Z-2,initial,/)
+  }, 120_000)
+})
+
+// ---------------------------------------------------------------------------------------------------------
+// campaigns retry (issue 11, item 3)
+
+describe("megaphone campaigns retry", () => {
+  it("puts back exactly the selected failed contacts, by state and --code; asks for --yes; refuses bad states and stopped campaigns", async () => {
+    const url = await seeded()
+    const run = (args: ReadonlyArray<string>) => megaphone(cwd, args, { MEGAPHONE_DATABASE_URL: url })
+    const id = await failedCampaign(url, run, cwd)
+    const counts = async () => JSON.parse((await run(["campaigns", "show", id, "--json"])).stdout).counts as Record<string, number>
+    const recipients = async (state: string) =>
+      JSON.parse((await run(["campaigns", "contacts", id, "--state", state, "--json"])).stdout).contacts.map((c: { recipient: string }) => c.recipient)
+    expect(await counts()).toMatchObject({ sending_failed: 3, error: 1, sent: 1, initial: 0 })
+
+    // A state that cannot be retried is a usage mistake (exit 2), naming the states that can.
+    const read = await run(["campaigns", "retry", id, "--state", "read"])
+    expect(read.code).toBe(2)
+    expect(read.stderr).toContain("--state: Cannot retry contacts in read: only error and sending_failed contacts can be retried.")
+    const none = await run(["campaigns", "retry", id])
+    expect([none.code, none.stderr]).toEqual([2, expect.stringContaining("Name the states to retry: error, sending_failed")])
+
+    // Without --yes it says how many and changes nothing.
+    const asked = await run(["campaigns", "retry", id, "--state", "sending_failed"])
+    expect(asked.code).toBe(1)
+    expect(asked.stderr).toContain(`Campaign ${id} has 3 contact(s) in sending_failed; retrying puts them back to initial with a new attempt budget`)
+    expect(asked.stderr).toContain("Run this again with --yes to do it.")
+    expect(await counts()).toMatchObject({ sending_failed: 3, error: 1, initial: 0 })
+
+    // --code selects by the last error; a code no failed contact has is refused with the codes there are.
+    const unknown = await run(["campaigns", "retry", id, "--state", "sending_failed", "--code", "999", "--yes"])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toContain(`--code: No failed contact of campaign ${id} has the last error code 999;`)
+    expect(unknown.stderr).toMatch(/the codes present are: .*131049/)
+    const byCode = await run(["campaigns", "retry", id, "--state", "sending_failed", "--code", "131026", "--yes", "--json"])
+    expect([byCode.code, byCode.stderr]).toEqual([0, ""])
+    const report = JSON.parse(byCode.stdout)
+    expect(report).toMatchObject({ id, state: "running", retried: 2, suppressed: 0, states: ["sending_failed"], codes: ["131026"] })
+    expect(report.counts).toMatchObject({ initial: 2, sending_failed: 1, error: 1, sent: 1 })
+    expect(await recipients("initial")).toEqual(["420601400001", "420601400002"])
+    // Back to initial with a new budget; the last error stays until the next attempt replaces it.
+    const back = JSON.parse((await run(["campaigns", "contacts", id, "--state", "initial", "--json"])).stdout).contacts[0]
+    expect(back).toMatchObject({ attempts: 0, wamid: null, last_error: { code: "131026" } })
+
+    // Both states; the recipient who opted out meanwhile is left as it is, and counted.
+    await withStorage(url, (s) => s.suppress([{ recipient: "420601400004", reason: "STOP" }], T0))
+    const both = await run(["campaigns", "retry", id, "--state", "error,sending_failed", "--yes"])
+    expect([both.code, both.stderr]).toEqual([0, ""])
+    expect(both.stdout).toBe(`Put 1 contact(s) of campaign ${id} back to initial with a new attempt budget; ` +
+      `1 left as they were (recipient on the suppression list). Campaign ${id} is running.\n`)
+    expect(await recipients("initial")).toEqual(["420601400001", "420601400002", "420601400003"])
+    expect(await recipients("sending_failed")).toEqual(["420601400004"])
+    expect(await recipients("sent")).toEqual(["420601400005"])
+
+    // A stopped campaign sends nothing more, and a draft has sent nothing: both refuse.
+    expect((await run(["campaigns", "stop", id])).code).toBe(0)
+    const stopped = await run(["campaigns", "retry", id, "--state", "sending_failed", "--yes"])
+    expect(stopped.code).toBe(1)
+    expect(stopped.stderr).toContain("Cannot retry a stopped campaign: a stopped campaign sends nothing more — create a new campaign")
+    const draft = (await run(["campaigns", "create", "--name", "Koncept", "--account", "shop", "--template", "order_done"])).stdout.trim()
+    const early = await run(["campaigns", "retry", draft, "--state", "error", "--yes"])
+    expect([early.code, early.stderr]).toEqual([1, expect.stringContaining("Cannot retry a draft campaign: nothing has been sent yet")])
+    const missing = await run(["campaigns", "retry", "999", "--state", "error", "--yes"])
+    expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining('No campaign with id "999"')])
   }, 120_000)
 })

@@ -12,6 +12,7 @@ import { describe, expect, it } from "vitest"
 import { ADMIN_TOKEN } from "../e2e/support.ts"
 import type { RunResult } from "./binary.ts"
 import { bothWays } from "./bothWays.ts"
+import { failedCampaign } from "./failedCampaign.ts"
 
 const T0 = new Date("2026-11-26T10:00:00.000Z")
 const CONTACTS = 1_050 // more than one page of the API (1,000), so paging is exercised
@@ -98,6 +99,23 @@ describe("megaphone through the admin API (MEGAPHONE_ADMIN_URL)", () => {
     await same(["campaigns", "show", id])
   }, 120_000)
 
+  // Scheduled start (issue 11, item 1): far in the future, so the test daemon's scheduler leaves it alone.
+  it("schedule and unschedule answer the campaign with scheduled_at, and refuse as they do directly", async () => {
+    const created = await direct(["campaigns", "create", "--name", "Advent", "--account", "shop", "--template", "order_done"])
+    const draft = created.stdout.trim()
+    const scheduled = await remote(["campaigns", "schedule", draft, "--at", "2099-12-01T09:00+01:00", "--json"])
+    expect(scheduled.code).toBe(0)
+    expect(JSON.parse(scheduled.stdout)).toMatchObject({ id: draft, state: "draft", scheduled_at: "2099-12-01T08:00:00.000Z" })
+    const { quota: _quota, ...shown } = JSON.parse((await direct(["campaigns", "show", draft, "--json"])).stdout) as Record<string, unknown>
+    expect(JSON.parse(scheduled.stdout)).toEqual(shown)
+    expect((await same(["campaigns", "schedule", draft, "--at", "2099-12-01T08:00Z"])).stdout).toMatch(/Scheduled for .*2099-12-01T08:00:00\.000Z/)
+    expect((await same(["campaigns", "schedule", draft, "--at", "2001-01-01T09:00Z"])).stderr).toMatch(/has already passed/)
+    expect((await same(["campaigns", "schedule", draft, "--at", "tomorrow"])).code).toBe(2)
+    const unscheduled = await remote(["campaigns", "unschedule", draft, "--json"])
+    expect(JSON.parse(unscheduled.stdout)).toMatchObject({ state: "draft", scheduled_at: null })
+    await same(["campaigns", "show", draft])
+  }, 120_000)
+
   it("refusals read as they do directly", async () => {
     const blank = join(remoteCwd, "wrong.csv")
     await writeFile(blank, "phone,1\n+420601123456,x\n")
@@ -161,6 +179,35 @@ describe("megaphone through the admin API (MEGAPHONE_ADMIN_URL)", () => {
     const badEnv = await remote(["campaigns", "list"], { ...remoteEnv(), MEGAPHONE_ADMIN_URL: "127.0.0.1:8787" })
     expect(badEnv.code).toBe(1)
     expect(badEnv.stderr).toContain("MEGAPHONE_ADMIN_URL must be the daemon's admin API as an http(s) URL")
+  }, 120_000)
+
+  // Retry failed (issue 11, item 3): the same selection, refusals and words as directly; the daemon never sends here.
+  it("retry puts back the selected failed contacts and refuses as it does directly", async () => {
+    const failed = await failedCampaign(url(), direct, remoteCwd)
+    const showJson = async () => {
+      const { quota: _quota, ...campaign } = JSON.parse((await direct(["campaigns", "show", failed, "--json"])).stdout) as Record<string, unknown>
+      return campaign
+    }
+    // Refusals that change nothing: the same exit code and words both ways.
+    expect((await same(["campaigns", "retry", failed, "--state", "read"])).code).toBe(2)
+    const asked = await same(["campaigns", "retry", failed, "--state", "error,sending_failed"])
+    expect([asked.code, asked.stderr]).toEqual([1, expect.stringContaining(`Campaign ${failed} has 4 contact(s) in error or sending_failed;`)])
+    const unknown = await same(["campaigns", "retry", failed, "--state", "sending_failed", "--code", "999", "--yes"])
+    expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringContaining("--code: No failed contact of campaign")])
+
+    const byCode = await remote(["campaigns", "retry", failed, "--state", "sending_failed", "--code", "131026", "--yes", "--json"])
+    expect([byCode.code, byCode.stderr]).toEqual([0, ""])
+    expect(JSON.parse(byCode.stdout)).toEqual({ ...await showJson(), retried: 2, suppressed: 0, states: ["sending_failed"], codes: ["131026"] })
+    expect((await showJson())["counts"]).toMatchObject({ initial: 2, sending_failed: 1, error: 1, sent: 1 })
+    const rest = await remote(["campaigns", "retry", failed, "--state", "sending_failed", "--yes"])
+    expect(rest.stdout).toBe(`Put 1 contact(s) of campaign ${failed} back to initial with a new attempt budget. Campaign ${failed} is running.\n`)
+    // Nothing left in sending_failed: both ways put back none, in the same words.
+    expect((await same(["campaigns", "retry", failed, "--state", "sending_failed", "--yes"])).stdout).toContain("Put 0 contact(s)")
+    expect((await same(["campaigns", "retry", failed, "--state", "sending_failed", "--yes", "--json"])).code).toBe(0)
+
+    expect((await remote(["campaigns", "stop", failed])).code).toBe(0)
+    const stopped = await same(["campaigns", "retry", failed, "--state", "error", "--yes"])
+    expect([stopped.code, stopped.stderr]).toEqual([1, expect.stringContaining("Cannot retry a stopped campaign")])
   }, 120_000)
 
   it("commands the API does not offer refuse instead of opening a database", async () => {

@@ -42,7 +42,7 @@ it.skipIf(!hasTmux)("shows a campaign progressing, pauses it with p, fits a resi
   const moving = await eventually(() => screen("live"), (s) => done(s) > done(first) && /\d+\.\d\/s .* ETA\s+\d+:\d\d/.test(s), 30_000,
     "progress, rate and ETA")
   expect(moving).toMatch(/shop\s+TIER_1K\s+\S+\s+\d+\/1000/)
-  expect(moving.split("\n").at(-1)).toBe("↑↓ select  ⏎ detail  p pause  r resume  s stop  a add  / search  ? help  q quit")
+  expect(moving.split("\n").at(-1)).toBe("↑↓ ⏎ detail  p pause  r resume  s stop  R retry  a add  / search  ? help  q quit")
   expect(moving.split("\n")).toHaveLength(24)
   console.log(`megaphone tui at 80×24 while the campaign runs:\n${moving}`)
 
@@ -67,7 +67,7 @@ it.skipIf(!hasTmux)("shows a campaign progressing, pauses it with p, fits a resi
   }, ([before, after]) => before === after, 20_000, "the count standing still")
 
   await tmux("resize-window", "-t", "live", "-x", "100", "-y", "30")
-  const resized = await eventually(() => screen("live"), (s) => s.split("\n").length === 30 && s.split("\n").at(-1)?.startsWith("↑↓ select") === true,
+  const resized = await eventually(() => screen("live"), (s) => s.split("\n").length === 30 && s.split("\n").at(-1)?.startsWith("↑↓ ⏎ detail") === true,
     10_000, "the frame redrawn at 100×30")
   expect(resized).toContain("Objednávky")
 

@@ -47,7 +47,7 @@ export const campaignHeader = (width: number, shown: number, total: number): str
   `  ${fit(`CAMPAIGNS ${shown === total ? total : `${shown}/${total}`}`, nameWidthFor(width))} ${fit("ACCOUNT", 8)} ${fit("TEMPLATE", 16)} STATE`
 
 /** The two lines of one campaign. */
-const rows = (c: CampaignSummary, selected: boolean, motion: Motion, theme: Theme, width: number, numbers: number) => {
+const rows = (c: CampaignSummary, selected: boolean, motion: Motion, theme: Theme, width: number, numbers: number, timeZone: string) => {
   const total = Campaign.totalContacts(c.counts)
   const done = settled(c.counts)
   const marker = selected ? "▶ " : "  "
@@ -60,7 +60,7 @@ const rows = (c: CampaignSummary, selected: boolean, motion: Motion, theme: Them
   return [
     line(`${c.id}-a`,
       span(theme, marker + head, { bold: selected }),
-      span(theme, Campaign.describe(c.lifecycle, theme.lang), { color: campaignColor[c.lifecycle.state], bold: selected })),
+      span(theme, Campaign.describe(c.lifecycle, theme.lang, timeZone), { color: campaignColor[c.lifecycle.state], bold: selected })),
     line(`${c.id}-b`, "  [", ...stackedBar(theme, c.counts, barWidth), "]", tail)
   ]
 }
@@ -75,6 +75,8 @@ export interface CampaignListProps {
   readonly lines: number
   readonly width: number
   readonly search: string
+  /** The zone a scheduled start is shown in (default: the machine's). */
+  readonly timeZone?: string | undefined
 }
 
 /** The visible window of the list (the selected campaign always in it), or a hint when there is nothing. */
@@ -89,7 +91,7 @@ export const campaignList = (props: CampaignListProps): ReadonlyArray<React.Reac
   const first = Math.min(Math.max(0, selected - fits + 1), Math.max(0, campaigns.length - fits))
   const numbers = Math.max(...campaigns.map((c) => String(Campaign.totalContacts(c.counts)).length)) * 2 + 1
   return campaigns.slice(first, first + fits).flatMap((c, i) =>
-    rows(c, first + i === selected, props.motion(c.id), theme, props.width, numbers)
+    rows(c, first + i === selected, props.motion(c.id), theme, props.width, numbers, props.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone)
   )
 }
 

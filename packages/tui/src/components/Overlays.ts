@@ -1,4 +1,4 @@
-/** What takes over the body for a moment: help, the stop confirmation, the add-contacts form. */
+/** What takes over the body for a moment: help, the stop and retry confirmations, the add-contacts form. */
 import { ContactState } from "@megaphone/core"
 import type React from "react"
 import * as AddForm from "../AddForm.ts"
@@ -8,9 +8,10 @@ import { fit, line, span } from "./Text.ts"
 
 /** The help screen: every key, and what each contact state means. */
 export const help = (theme: Theme, readOnly: boolean): ReadonlyArray<React.ReactElement> => [
-  line("h-title", span(theme, "Keys", { bold: true }), readOnly ? span(theme, "  (read-only: p r s a are off)", { color: "yellow" }) : ""),
+  line("h-title", span(theme, "Keys", { bold: true }), readOnly ? span(theme, "  (read-only: p r s R a are off)", { color: "yellow" }) : ""),
   line("h-1", "  ↑/↓ select          Enter  campaign detail     Esc  back / cancel"),
   line("h-2", "  p  pause            r  resume                  s  stop (asks first)"),
+  line("h-retry", "  R  retry failed: error and sending failed contacts sent again (asks first)"),
   line("h-3", "  a  add contacts (CSV file, saved filter or expression)"),
   line("h-4", "  /  search campaigns ?  this help               q  quit"),
   line("h-5", "  In the detail: ←/→ state shown, n / PgDn next page, b / PgUp previous page"),
@@ -31,6 +32,17 @@ export const confirmStop = (theme: Theme, c: CampaignSummary): ReadonlyArray<Rea
     line("cs-3", "  ", span(theme, "y", { bold: true }), " stop it    ", span(theme, "n", { bold: true }), " / Esc keep it running")
   ]
 }
+
+/** How many contacts of the campaign `R` would retry: those in `error` and `sending_failed`. */
+export const retryable = (c: CampaignSummary): number => ContactState.retryableStates.reduce((n, s) => n + c.counts[s], 0)
+
+/** The retry confirmation (`R`): how many failed contacts get a new attempt budget, and the only key that confirms. */
+export const confirmRetry = (theme: Theme, c: CampaignSummary): ReadonlyArray<React.ReactElement> => [
+  line("cr-1", span(theme, `Retry the failed contacts of “${c.name}” (${c.id})?`, { bold: true, color: "yellow" })),
+  line("cr-2", `  ${retryable(c)} contact(s) — ${c.counts.error} in error, ${c.counts.sending_failed} sending failed — go back to initial`),
+  line("cr-3", "  with a new attempt budget and are sent again; opted-out recipients are left as they are."),
+  line("cr-4", "  ", span(theme, "y", { bold: true }), " retry them    ", span(theme, "n", { bold: true }), " / Esc leave them failed")
+]
 
 const labelOf: Readonly<Record<AddForm.Field, string>> = {
   from: "From",

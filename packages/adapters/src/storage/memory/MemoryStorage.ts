@@ -709,7 +709,27 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
     listEvents: (campaignId, page) =>
       atomically(() =>
         ok(paginate(events.filter((e) => campaignId === undefined || e.campaignId === campaignId), page).map(copy))
-      )
+      ),
+
+    // Retry failed contacts (issue 11, item 3) -------------------------------------------------------------
+    retryContacts: (campaignId, selection, now) =>
+      atomically(() => {
+        const result = { retried: 0, suppressed: 0 }
+        const state = campaigns.get(campaignId)?.lifecycle.state
+        if (state !== "running" && state !== "paused" && state !== "finished") return ok(result)
+        for (const contact of campaignContacts(campaignId)) {
+          const progress = contact.progress
+          if (!selection.states.includes(progress.state) || !ContactState.isRetryable(progress.state)) continue
+          if (selection.codes.length > 0 && !selection.codes.includes(progress.lastError?.code ?? "")) continue
+          if (suppressions.has(contact.recipient)) {
+            result.suppressed++
+            continue
+          }
+          const row = contacts.get(contact.id)
+          if (row !== undefined && Result.isSuccess(applyEvent(row, { _tag: "RetryRequested" }, now))) result.retried++
+        }
+        return ok(result)
+      })
   }
   return storage
 })

@@ -276,7 +276,8 @@ const readCampaign = (row: Row): Ports.Storage.CampaignRecord => ({
     createdAt: date(row, "created_at"),
     startedAt: dateOrNull(row, "started_at"),
     pausedAt: dateOrNull(row, "paused_at"),
-    endedAt: dateOrNull(row, "ended_at")
+    endedAt: dateOrNull(row, "ended_at"),
+    scheduledAt: dateOrNull(row, "scheduled_at")
   }
 })
 
@@ -326,7 +327,8 @@ export const updateCampaignLifecycle = (
         created_at = ${next.createdAt},
         started_at = ${next.startedAt},
         paused_at = ${next.pausedAt},
-        ended_at = ${next.endedAt}
+        ended_at = ${next.endedAt},
+        scheduled_at = ${next.scheduledAt}
       where id = ${campaignId}::bigint and state = ${expected}
       returning *
     `

@@ -15,6 +15,7 @@ import schema from "./migrations/0001_schema.ts"
 import filterFunctions from "./migrations/0002_filter_functions.ts"
 import directoryLinks from "./migrations/0003_directory_links.ts"
 import accountMaxMps from "./migrations/0004_account_max_mps.ts"
+import campaignSchedule from "./migrations/0005_campaign_schedule.ts"
 import * as Progress from "./Progress.ts"
 import { operation } from "./Rows.ts"
 
@@ -25,7 +26,8 @@ export const migrations = {
   "0001_schema": schema,
   "0002_filter_functions": filterFunctions,
   "0003_directory_links": directoryLinks,
-  "0004_account_max_mps": accountMaxMps
+  "0004_account_max_mps": accountMaxMps,
+  "0005_campaign_schedule": campaignSchedule
 }
 
 // Any constant works: it only has to be the same for every Megaphone daemon sharing a database.
@@ -106,7 +108,10 @@ export const make: Effect.Effect<StorageShape, never, SqlClient.SqlClient> = Eff
     listSuppressions: () => operation("listSuppressions", Log.listSuppressions(sql)),
 
     appendEvents: (events) => operation("appendEvents", Log.appendEvents(sql, events)),
-    listEvents: (campaignId, page) => operation("listEvents", Log.listEvents(sql, campaignId, page))
+    listEvents: (campaignId, page) => operation("listEvents", Log.listEvents(sql, campaignId, page)),
+
+    // Retry failed contacts (issue 11, item 3)
+    retryContacts: (campaignId, selection, now) => operation("retryContacts", Progress.retryContacts(sql, campaignId, selection, now))
   }
 })
 

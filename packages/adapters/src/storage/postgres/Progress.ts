@@ -9,7 +9,7 @@ import { Effect, Result } from "effect"
 import { releaseReservation } from "../shared/ClaimDecision.ts"
 import { applyBucketDeltas } from "./Claim.ts"
 import {
-  contactColumns, date, decode, isId, leaseOwnerAfter, lockContactsById, type Op, type ProgressWrite, readContact,
+  contactColumns, date, decode, ints, isId, leaseOwnerAfter, lockContactsById, type Op, type ProgressWrite, readContact,
   type Reservation, type Row, type Sql, type StoredContact, str, texts, timestamps, writeProgress
 } from "./Rows.ts"
 
@@ -249,3 +249,97 @@ export const cancelPending = (sql: Sql, campaignId: string, now: Date): Op<numbe
       const written = yield* writeChanged(sql, rows)
       return { seen: rows.length, changed: written.length }
     })))
+
+// ---------------------------------------------------------------------------------------------------------
+// Retry failed contacts (issue 11, item 3)
+
+/**
+ * Write retried contacts back. Its own UPDATE, since `writeProgress`'s rank guard exists to refuse exactly this
+ * move down: the guard here is the state the row was read in, so nothing else is ever moved back.
+ */
+const writeRetried = (sql: Sql, rows: ReadonlyArray<Working>) => {
+  if (rows.length === 0) return Effect.succeed([])
+  const at = (state: ContactState.ContactStateId) => timestamps(rows.map((w) => w.progress.stateTimes[state] ?? null))
+  return sql`
+    update campaign_contacts cc set
+      state = u.state,
+      attempts = u.attempts,
+      throttled_attempts = u.throttled_attempts,
+      next_attempt_at = u.next_attempt_at,
+      lease_expires_at = u.lease_expires_at,
+      lease_owner = null,
+      wamid = u.wamid,
+      wa_id = u.wa_id,
+      initial_at = u.initial_at,
+      sent_at = u.sent_at,
+      delivered_at = u.delivered_at,
+      read_at = u.read_at
+    from unnest(
+      ${texts(rows.map((w) => w.stored.contact.id))}::text[],
+      ${texts(rows.map((w) => w.stored.contact.progress.state))}::text[],
+      ${texts(rows.map((w) => w.progress.state))}::text[],
+      ${ints(rows.map((w) => w.progress.attempts))}::int4[],
+      ${ints(rows.map((w) => w.progress.throttledAttempts))}::int4[],
+      ${timestamps(rows.map((w) => w.progress.nextAttemptAt))}::timestamptz[],
+      ${timestamps(rows.map((w) => w.progress.leaseExpiresAt))}::timestamptz[],
+      ${texts(rows.map((w) => w.progress.wamid))}::text[],
+      ${texts(rows.map((w) => w.progress.waId))}::text[],
+      ${at("initial")}::timestamptz[],
+      ${at("sent")}::timestamptz[],
+      ${at("delivered")}::timestamptz[],
+      ${at("read")}::timestamptz[]
+    ) as u(id, was, state, attempts, throttled_attempts, next_attempt_at, lease_expires_at, wamid, wa_id,
+           initial_at, sent_at, delivered_at, read_at)
+    where cc.id = u.id::bigint
+      and cc.state = u.was
+      and cc.state in ('error', 'sending_failed')
+    returning cc.id
+  `
+}
+
+/** See `StorageShape.retryContacts`. */
+export const retryContacts = (
+  sql: Sql,
+  campaignId: string,
+  selection: Ports.Storage.RetrySelection,
+  now: Date
+): Op<Ports.Storage.RetryResult> =>
+  Effect.gen(function*() {
+    const result = { retried: 0, suppressed: 0 }
+    const states = selection.states.filter(ContactState.isRetryable)
+    if (!isId(campaignId) || states.length === 0) return result
+    let afterId = "0"
+    for (;;) {
+      const chunk = yield* sql.withTransaction(Effect.gen(function*() {
+        // Shares the campaign row's lock with other retries; a stop's update waits, and its cancellation sees our rows.
+        const open = yield* sql<Row>`
+          select 1 from campaigns
+          where id = ${campaignId}::bigint and state in ('running', 'paused', 'finished')
+          for share
+        `
+        if (open.length === 0) return { seen: 0, last: afterId }
+        const locked = yield* sql<Row>`
+          select ${sql.literal(contactColumns)},
+                 exists (select 1 from suppressions s where s.recipient = cc.recipient) as suppressed
+          from campaign_contacts cc
+          where cc.campaign_id = ${campaignId}::bigint
+            and cc.state = any(${texts(states)}::text[])
+            and (cardinality(${texts(selection.codes)}::text[]) = 0 or cc.last_error_code = any(${texts(selection.codes)}::text[]))
+            and cc.id > ${afterId}::bigint
+          order by cc.id
+          limit ${CHUNK}
+          for update
+        `
+        const rows = yield* decode("retryContacts", locked, (r) => ({ w: working(readContact(r)), suppressed: r["suppressed"] === true }))
+        const retried: Array<Working> = []
+        for (const { w, suppressed } of rows) {
+          if (suppressed) result.suppressed++
+          else if (apply(w, { _tag: "RetryRequested" }, now) === undefined) retried.push(w)
+        }
+        result.retried += (yield* writeRetried(sql, retried)).length
+        return { seen: rows.length, last: rows.at(-1)?.w.stored.contact.id ?? afterId }
+      }))
+      if (chunk.seen < CHUNK) return result
+      afterId = chunk.last
+    }
+  })

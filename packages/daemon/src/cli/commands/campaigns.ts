@@ -10,7 +10,7 @@
  * the same whichever route the data took.
  */
 import { type FileHandle, open, readFile, writeFile } from "node:fs/promises"
-import { Campaign, ContactState, Ports, Template } from "@megaphone/core"
+import { Campaign, ContactState, Ports, Schedule, Template } from "@megaphone/core"
 import { Console, Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { type CampaignError, CampaignNotFound, mapCampaignErrors } from "../../campaigns/Errors.ts"
@@ -18,6 +18,7 @@ import * as Json from "../../campaigns/Json.ts"
 import * as Operations from "../../campaigns/Operations.ts"
 import { forEachPageEffect } from "../../campaigns/Paging.ts"
 import * as Rows from "../../campaigns/Rows.ts"
+import * as Scheduler from "../../campaigns/Scheduler.ts"
 import { type Delimiter, safeCsvLine, UTF8_BOM } from "../Csv.ts"
 import { CommandFailed, usageError } from "../Failure.ts"
 import { cell, excelFlag, json, outputFile, printJson, table } from "../Output.ts"
@@ -77,6 +78,10 @@ const explain = (error: CampaignError, file: string): string => {
     case "FilterAmbiguous":
     case "FilterMissing":
       return "Give exactly one of --csv FILE, --filter NAME or --where EXPR."
+    case "RetryStatesInvalid":
+      return `--state: ${error.message}`
+    case "RetryCodesUnknown":
+      return `--code: ${error.message} See them with \`megaphone campaigns contacts ${error.campaign} --state error\` (or sending_failed).`
   }
 }
 
@@ -117,6 +122,9 @@ const explainApi = (file: string) => (refusal: Refusal): string => {
     [/^filter: no filter named "(.*)"\. See GET \/api\/filters, or give an expression in "where"\.$/s,
       (name) => `No filter named "${name}". See \`megaphone filters list\`, or use --where EXPR.`],
     [/^(.*) Fix the column names and try again\.$/s, (head) => head],
+    [/^"states": (.*)$/s, (problem) => `--state: ${problem}`],
+    [/^"codes": (No failed contact of campaign (\S+) .*)$/s, (problem, id) =>
+      `--code: ${problem} See them with \`megaphone campaigns contacts ${id} --state error\` (or sending_failed).`],
     [/^Campaign (\S+) changed while this request ran \((.*)\)\. See GET \/api\/campaigns\/\S+ and try again\.$/s,
       (id, detail) => `Campaign ${id} changed while this command ran (${detail}). See \`megaphone campaigns show ${id}\` and try again.`]
   ]
@@ -380,6 +388,124 @@ const resume = lifecycleCommand("resume", "Resume a paused campaign.")
 const stop = lifecycleCommand("stop", "End a campaign for good; its contacts not yet sent are cancelled.")
 
 // ---------------------------------------------------------------------------------------------------------
+// campaigns retry (issue 11, item 3)
+
+/** A comma-separated, repeatable flag's values, one list. */
+const commaList = (values: ReadonlyArray<string>): ReadonlyArray<string> =>
+  values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "")
+
+const retryCommand = Command.make(
+  "retry",
+  {
+    id: campaignId,
+    state: Flag.String("state").pipe(
+      Flag.atLeast(0),
+      Flag.withDescription("the failed states to put back to initial: error, sending_failed, or both (error,sending_failed)")
+    ),
+    code: Flag.String("code").pipe(
+      Flag.atLeast(0),
+      Flag.withDescription("only contacts whose last error has this code, e.g. 131026 (repeatable, or comma-separated)")
+    ),
+    yes: Flag.Boolean("yes").pipe(Flag.withDescription("really retry (without it, only says how many would be)"), Flag.withDefault(false)),
+    databaseUrl,
+    adminUrl,
+    json
+  },
+  (input) =>
+    Effect.gen(function*() {
+      const { id } = input
+      const request = { states: commaList(input.state), codes: commaList(input.code) }
+      // Checked before the database is opened: a state that cannot be retried is a usage mistake.
+      const selection = Operations.retrySelection(request)
+      if (Result.isFailure(selection)) return yield* usage("retry", `--state: ${selection.failure.message}`)
+      const on = yield* target(path("retry"), input)
+      if (!input.yes) {
+        // Like `contacts delete --where`: say what it would do, and do it only when asked again with --yes.
+        const shown = yield* onTarget(
+          on,
+          (storage) => Effect.map(Operations.show(storage, id), ({ campaign, counts }) => Json.campaign(campaign, counts)),
+          (client) => client.campaigns.show({ params: { id } })
+        )
+        const failed = selection.success.states.reduce((n, s) => n + shown.counts[s], 0)
+        const codes = selection.success.codes.length === 0 ? "" : ` (those of them whose last error is ${selection.success.codes.join(", ")})`
+        return yield* new CommandFailed({
+          message: `Campaign ${id} has ${failed} contact(s) in ${selection.success.states.join(" or ")}${codes}; retrying puts them back ` +
+            `to initial with a new attempt budget, and they are sent again. Run this again with --yes to do it.`
+        })
+      }
+      const report = yield* onTarget(
+        on,
+        (storage) =>
+          Effect.map(Operations.retry(storage, id, request, "CLI"), (r) => ({
+            ...Json.campaign(r.campaign, r.counts),
+            retried: r.retried,
+            suppressed: r.suppressed,
+            states: [...r.selection.states],
+            codes: [...r.selection.codes]
+          })),
+        (client) => Effect.map(client.campaigns.retry({ params: { id }, payload: request }), withoutOperations)
+      )
+      if (input.json) return yield* printJson(report)
+      yield* Console.log(`Put ${report.retried} contact(s) of campaign ${report.id} back to initial with a new attempt budget` +
+        `${report.suppressed > 0 ? `; ${report.suppressed} left as they were (recipient on the suppression list)` : ""}. ` +
+        `Campaign ${report.id} is ${report.state}.`)
+    })
+).pipe(Command.withDescription(
+  "Put failed contacts (--state error,sending_failed, optionally --code CODE) back to initial with a new attempt budget (with --yes)."
+))
+
+// ---------------------------------------------------------------------------------------------------------
+// campaigns schedule | unschedule (issue 11, item 1; a running daemon's campaigns/Scheduler.ts starts them)
+
+/** What a schedule change says: the state line (in the zone times are read in) and the exact instant. */
+const scheduleLine = (shown: typeof Json.CampaignJson.Type, zone: string): string =>
+  `Campaign ${shown.id} "${shown.name}": ${Campaign.describe(Json.lifecycle(shown), "en", zone)}` +
+  (shown.scheduled_at === null
+    ? " (no scheduled start: it waits for `megaphone campaigns start`)."
+    : ` (${zone}; ${shown.scheduled_at.toISOString()}). A running daemon starts it then; ` +
+      `\`megaphone campaigns unschedule ${shown.id}\` takes the schedule away.`)
+
+const scheduleCommand = Command.make(
+  "schedule",
+  {
+    id: campaignId,
+    at: Flag.String("at").pipe(Flag.withDescription(
+      "when it starts: ISO 8601 such as 2026-12-01T09:00+01:00, 2026-12-01T08:00Z or 2026-12-01T09:00[Europe/Prague]; " +
+        `without an offset in ${Scheduler.TIME_ZONE_ENV} (default: this machine's zone)`
+    )),
+    databaseUrl,
+    adminUrl,
+    json
+  },
+  (input) =>
+    Effect.gen(function*() {
+      const { id } = input
+      const zone = Scheduler.defaultTimeZone()
+      const time = Schedule.parseTime(input.at, zone)
+      if (Result.isFailure(time)) return yield* usage("schedule", `--at: ${time.failure.message}`)
+      const shown = yield* onTarget(
+        yield* target(path("schedule"), input),
+        (storage) => Effect.map(Operations.schedule(storage, id, time.success.at, "CLI"), ({ campaign, counts }) => Json.campaign(campaign, counts)),
+        (client) => Effect.map(client.campaigns.schedule({ params: { id }, payload: { at: time.success.at.toISOString() } }), withoutOperations)
+      )
+      if (input.json) return yield* printJson(shown)
+      yield* Console.log(scheduleLine(shown, zone))
+    })
+).pipe(Command.withDescription("Schedule a draft campaign to start by itself at a time (a running daemon starts it)."))
+
+const unscheduleCommand = Command.make("unschedule", { id: campaignId, databaseUrl, adminUrl, json }, (input) =>
+  Effect.gen(function*() {
+    const { id } = input
+    const shown = yield* onTarget(
+      yield* target(path("unschedule"), input),
+      (storage) => Effect.map(Operations.unschedule(storage, id, "CLI"), ({ campaign, counts }) => Json.campaign(campaign, counts)),
+      (client) => Effect.map(client.campaigns.unschedule({ params: { id } }), withoutOperations)
+    )
+    if (input.json) return yield* printJson(shown)
+    yield* Console.log(scheduleLine(shown, Scheduler.defaultTimeZone()))
+  })).pipe(Command.withDescription("Take a draft's scheduled start away: it waits for `campaigns start` again."))
+
+// ---------------------------------------------------------------------------------------------------------
 // campaigns list | show
 
 const progressCells = (counts: Counts): ReadonlyArray<string> => [
@@ -403,7 +529,7 @@ const list = Command.make("list", { databaseUrl, adminUrl, json }, (input) =>
     }
     yield* Console.log(table(
       ["ID", "NAME", "STATE", "ACCOUNT", "TEMPLATE", "LANGUAGE", "TOTAL", "WAITING", "SENT", "FAILED", "CANCELLED"],
-      rows.map((c) => [c.id, c.name, c.state, c.account, c.template, c.language, ...progressCells(c.counts)])
+      rows.map((c) => [c.id, c.name, c.scheduled_at === null ? c.state : `${c.state} (scheduled)`, c.account, c.template, c.language, ...progressCells(c.counts)])
     ))
   })).pipe(Command.withDescription("List the campaigns with their progress (sent = sent, delivered or read)."))
 
@@ -424,7 +550,8 @@ const show = Command.make("show", { id: campaignId, databaseUrl, adminUrl, json 
     yield* Console.log(table(["FIELD", "VALUE"], [
       ["id", c.id],
       ["name", c.name],
-      ["state", Campaign.describe(Json.lifecycle(c))],
+      ["state", Campaign.describe(Json.lifecycle(c), "en", Scheduler.defaultTimeZone())],
+      ...(c.scheduled_at === null ? [] : [["scheduled start", c.scheduled_at.toISOString()]]),
       ["account", c.account],
       ["template", `${c.template} (${c.language})`],
       ["note", cell(c.note)],
@@ -666,5 +793,5 @@ const contacts = Command.make(
 /** `megaphone campaigns create | template-csv | add-contacts | start | pause | resume | stop | list | show | contacts` */
 export const campaigns = Command.make("campaigns").pipe(
   Command.withDescription("Template-message campaigns: create, add contacts, start, pause, resume, stop, list, show, export contacts."),
-  Command.withSubcommands([create, templateCsv, addContacts, start, pause, resume, stop, list, show, contacts])
+  Command.withSubcommands([create, templateCsv, addContacts, start, pause, resume, stop, list, show, contacts, retryCommand, scheduleCommand, unscheduleCommand])
 )

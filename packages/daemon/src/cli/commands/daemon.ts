@@ -16,10 +16,11 @@ import { randomBytes } from "node:crypto"
 import { NodeHttpServer } from "@effect/platform-node"
 import { CloudApiTransport, Database, EmbeddedPostgres } from "@megaphone/adapters"
 import { Ports } from "@megaphone/core"
-import { Deferred, Duration, Effect, Fiber, Layer, Logger, Option, Redacted, References, Schedule, Scope } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, References, Schedule, Scope } from "effect"
 import { Command, Flag } from "effect/cli"
 import { HttpRouter } from "effect/http"
 import * as AdminApi from "../../admin-api/AdminApi.ts"
+import * as Scheduler from "../../campaigns/Scheduler.ts"
 import * as DaemonConfig from "../../config/DaemonConfig.ts"
 import * as Secrets from "../../config/Secrets.ts"
 import * as Dispatcher from "../../dispatch/Dispatcher.ts"
@@ -247,8 +248,16 @@ export const daemon = Command.make(
           for (const account of accounts) {
             const running = loops.get(account.name)
             if (running !== undefined) {
-              if (running.fiber.pollUnsafe() !== undefined) loops.delete(account.name)
-              else {
+              const ended = running.fiber.pollUnsafe()
+              if (ended !== undefined) {
+                loops.delete(account.name)
+                // `run` never fails and returns only when stopped: anything else is a defect its rounds died with.
+                if (Exit.isFailure(ended)) {
+                  yield* Effect.logError("dispatch loop ended unexpectedly; restarting it").pipe(
+                    Effect.annotateLogs({ account: account.name, cause: Cause.pretty(ended.cause) })
+                  )
+                }
+              } else {
                 // Changed settings (a refresh found a new throughput or tier, a new Graph URL): restart the loop.
                 if (account.updatedAt.getTime() !== running.updatedAt) {
                   yield* Effect.logInfo("account settings changed; restarting its dispatch").pipe(Effect.annotateLogs({ account: account.name }))
@@ -287,11 +296,13 @@ export const daemon = Command.make(
         })
 
         const scanner = yield* Effect.forkIn(Effect.repeat(scan, Schedule.spaced(SCAN_EVERY)), scope)
+        const scheduler = yield* Effect.forkIn(Scheduler.run(storage), scope) // scheduled starts (campaigns/Scheduler.ts)
         const reporter = yield* Effect.forkIn(Effect.repeat(progress, Schedule.spaced(PROGRESS_EVERY)).pipe(Effect.delay(PROGRESS_EVERY)), scope)
 
         const signal = yield* Deferred.await(signalled)
         yield* Effect.logInfo("shutting down: no new claims; waiting for the rounds in flight").pipe(Effect.annotateLogs({ signal }))
         yield* Fiber.interrupt(scanner)
+        yield* Fiber.interrupt(scheduler)
         yield* Deferred.succeed(stopping, undefined)
         const fibers = [...loops.values()].map((l) => l.fiber)
         // A second signal (an impatient operator, systemd's stop timeout) cuts the wait short, not the clean-up.

@@ -31,7 +31,7 @@ const answers = (remote: Remote): Effect.Effect<boolean> =>
   )
 
 const startDaemon = "start `megaphone daemon` (with --admin-listen and MEGAPHONE_ADMIN_TOKEN) and run `megaphone tui --admin-url URL` " +
-  "to pause, resume, stop or add contacts."
+  "to pause, resume, stop, retry failed contacts or add contacts."
 
 /** `megaphone tui` */
 export const tui = Command.make(

@@ -154,7 +154,7 @@ const main = Effect.gen(function*() {
   const show = (): Promise<Shown> =>
     fetch(`http://127.0.0.1:${adminB}/api/campaigns/${id}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
       .then((r) => (r.ok ? r.json() as Promise<Shown> : {}), () => ({}))
-  const [a, b] = daemons as unknown as readonly [Daemon, Daemon]
+  const [a, b] = daemons
   let stoppedA: Promise<number | null> | undefined
   const shown = yield* Effect.promise(async () => {
     for (let last = ""; ;) {

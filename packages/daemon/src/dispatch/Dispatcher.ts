@@ -199,6 +199,8 @@ export interface AccountDispatch {
   pace: number
   /** How far ahead of the claim's start its first slot is planned (see {@link claimAhead}). */
   claimAheadMs: number
+  /** Whether the pace fell because sends left late, until it is back at the full rate (for the two log lines). */
+  behind: boolean
   readonly halts: Map<string, Halt>
   accountHalt: Halt | undefined
   readonly finishCheckedAt: Map<string, number>
@@ -219,6 +221,7 @@ export const makeAccountDispatch = (
     claimed: 0,
     pace: START_PACE,
     claimAheadMs: 0,
+    behind: false,
     halts: new Map(),
     accountHalt: undefined,
     finishCheckedAt: new Map()
@@ -259,12 +262,15 @@ const adjustPace = (state: AccountDispatch, claimed: number, late: number): Effe
     const before = state.pace
     state.pace = nextPace(before, claimed, late)
     const mps = Math.round(plannedMps(state.account, state.options.lateMs ?? defaults.lateMs) * state.pace)
-    if (before >= 0.9 && state.pace < 0.9) {
+    // Said once when it falls behind, once when it has caught up (not at the end of the slow start).
+    if (state.pace < before && !state.behind) {
+      state.behind = true
       return Effect.logWarning("sends are leaving late: this process cannot keep up with the number's rate, so it claims slower").pipe(
         Effect.annotateLogs({ account: state.account.name, late, claimed, claiming_mps: mps })
       )
     }
-    if (before < 1 && state.pace === 1) {
+    if (state.behind && state.pace === 1) {
+      state.behind = false
       return Effect.logInfo("sends leave on time again: claiming at the number's full rate").pipe(
         Effect.annotateLogs({ account: state.account.name, claiming_mps: mps })
       )

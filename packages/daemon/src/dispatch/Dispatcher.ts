@@ -201,6 +201,10 @@ export interface AccountDispatch {
   claimAheadMs: number
   /** Whether the pace fell because sends left late, until it is back at the full rate (for the two log lines). */
   behind: boolean
+  /** Until the pace first falls, it grows fast (see {@link nextPace}). */
+  slowStart: boolean
+  /** The last round claimed when the pace last fell: later reports of those rounds do not lower it again. */
+  fellAfterRound: number
   readonly halts: Map<string, Halt>
   accountHalt: Halt | undefined
   readonly finishCheckedAt: Map<string, number>
@@ -222,6 +226,8 @@ export const makeAccountDispatch = (
     pace: START_PACE,
     claimAheadMs: 0,
     behind: false,
+    slowStart: true,
+    fellAfterRound: 0,
     halts: new Map(),
     accountHalt: undefined,
     finishCheckedAt: new Map()
@@ -233,9 +239,9 @@ export const MIN_PACE = 0.05
 export const LATE_TOLERANCE = 0.01
 /** The most one round lowers the pace by (a share of the pace). */
 export const MAX_SLOWDOWN = 0.3
-/** How much of the planned rate a round sent wholly on time gives back, at least … */
-export const PACE_STEP = 0.05
-/** … or this share of the pace, whichever is more (so the way back up takes a few rounds, not dozens). */
+/** How much of the planned rate a round sent wholly on time gives back once the pace has had to fall. */
+export const PACE_STEP = 0.1
+/** Until the first fall (the slow start), a round on time raises the pace by this share of itself, or the step. */
 export const PACE_GROWTH = 0.25
 /** The pace a dispatch starts at: half the rate, the full rate after four rounds sent on time (a slow start). */
 export const START_PACE = 0.5
@@ -244,25 +250,36 @@ export const START_PACE = 0.5
  * The share of the number's planned rate to claim at next, after a round of `claimed` sends of which `late`
  * missed their slot (sends that cannot leave in time are handed back, not sent in a bunch). A machine that cannot
  * keep up — CPU starved, a stalled event loop — would otherwise claim slots it cannot use round after round and
- * hand most of them back, sending far less than it could: lowered by the late share (by at most {@link MAX_SLOWDOWN}) when more
- * than {@link LATE_TOLERANCE} of a round was late, raised by {@link PACE_STEP} or {@link PACE_GROWTH} of itself after a round with none; a dispatch starts at
- * {@link START_PACE}, so a daemon starting with many numbers does not claim more than it can send at once. Only ever
+ * hand most of them back, sending far less than it could. Lowered by the late share (by at most
+ * {@link MAX_SLOWDOWN}) when more than {@link LATE_TOLERANCE} of a round was late; raised after a round with none —
+ * during the slow start (from {@link START_PACE}, until the first fall) by {@link PACE_GROWTH} of itself, after it
+ * by {@link PACE_STEP}, so it settles near what the machine can send instead of swinging past it. Only ever
  * slower than the number's rate, so no limit is at stake.
  */
-export const nextPace = (pace: number, claimed: number, late: number): number => {
+export const nextPace = (pace: number, claimed: number, late: number, slowStart = false): number => {
   if (claimed === 0) return pace
   const lateShare = late / claimed
   if (lateShare > LATE_TOLERANCE) return Math.max(MIN_PACE, pace * (1 - Math.min(MAX_SLOWDOWN, lateShare)))
-  return late === 0 ? Math.min(1, pace + Math.max(PACE_STEP, pace * PACE_GROWTH)) : pace
+  if (late > 0) return pace
+  return Math.min(1, pace + (slowStart ? Math.max(PACE_STEP, pace * PACE_GROWTH) : PACE_STEP))
 }
 
-/** Applies {@link nextPace} to the account's dispatch, saying so when it falls behind and when it caught up. */
-const adjustPace = (state: AccountDispatch, claimed: number, late: number): Effect.Effect<void> =>
+/**
+ * Applies {@link nextPace} to the account's dispatch after round `round`. The rounds in flight when the pace fell
+ * were claimed at the old pace and report the same congestion: their late sends do not lower it again (once per
+ * episode, as TCP halves its window once per round trip). Says once when it falls behind, once when it caught up.
+ */
+const adjustPace = (state: AccountDispatch, round: number, claimed: number, late: number): Effect.Effect<void> =>
   Effect.suspend(() => {
     const before = state.pace
-    state.pace = nextPace(before, claimed, late)
+    const next = nextPace(before, claimed, late, state.slowStart)
+    if (next < before && round <= state.fellAfterRound) return Effect.void
+    state.pace = next
+    if (next < before) {
+      state.fellAfterRound = state.claimed
+      state.slowStart = false
+    }
     const mps = Math.round(plannedMps(state.account, state.options.lateMs ?? defaults.lateMs) * state.pace)
-    // Said once when it falls behind, once when it has caught up (not at the end of the slow start).
     if (state.pace < before && !state.behind) {
       state.behind = true
       return Effect.logWarning("sends are leaving late: this process cannot keep up with the number's rate, so it claims slower").pipe(
@@ -574,7 +591,7 @@ const completeRound = (
       }])
     }
 
-    yield* adjustPace(state, claimed.length, late)
+    yield* adjustPace(state, round.number, claimed.length, late)
 
     return {
       reclaimed: round.reclaimed,

@@ -107,6 +107,17 @@ export const RetryFailed = Schema.Struct({
   }))
 })
 
+/** The body of `POST /api/campaigns/:id/clone` (as `megaphone campaigns clone`). */
+export const CloneCampaign = Schema.Struct({
+  name: Schema.String.annotate({ description: "The new campaign's name." }),
+  contacts_from: Schema.optional(Schema.Struct({
+    campaign_id: Schema.String.annotate({ description: "The campaign whose contacts to copy (usually the one cloned)." }),
+    states: Schema.Array(Schema.String).annotate({
+      description: `The states of the contacts to copy, some of: ${ContactState.states.join(", ")} (any other is a 400).`
+    })
+  }).annotate({ description: "Copy these contacts, with their parameters; without it only the settings are copied." }))
+})
+
 /** A CSV upload: UTF-8 bytes, `phone` then one column per variable in the template's order (see template-csv). */
 const CsvBody = Schema.Uint8Array.pipe(HttpApiSchema.asUint8Array({ contentType: "text/csv" })).annotate({
   description: "UTF-8 CSV: a header row, then `phone` and one cell per template variable in order (`;`, `,` or tab between cells)."
@@ -282,6 +293,15 @@ export const Campaigns = HttpApiGroup.make("campaigns").add(
     success: Json.CampaignRetry,
     error: [NotFound, Conflict]
   }).annotate(OpenApi.Summary, "Put failed contacts (error, sending_failed; optionally by error code) back to initial with a new attempt budget."),
+  HttpApiEndpoint.post("clone", "/api/campaigns/:id/clone", {
+    ...campaignId,
+    payload: CloneCampaign,
+    success: Json.CampaignClone.pipe(HttpApiSchema.status(201)),
+    error: [NotFound, Conflict]
+  }).annotate(
+    OpenApi.Summary,
+    "A follow-up draft with the campaign's account, template, language and note; optionally another campaign's contacts in chosen states."
+  ),
   HttpApiEndpoint.post("schedule", "/api/campaigns/:id/schedule", {
     ...campaignId,
     payload: ScheduleStart,

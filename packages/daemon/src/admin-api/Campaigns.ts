@@ -83,6 +83,10 @@ export const apiError = (error: CampaignError): BadRequest | Conflict | NotFound
       return new BadRequest({ message: `"states": ${error.message}` })
     case "RetryCodesUnknown":
       return new BadRequest({ message: `"codes": ${error.message}` })
+    case "CloneStatesInvalid":
+      return new BadRequest({ message: `"contacts_from.states": ${error.message}` })
+    case "CloneTemplateMismatch":
+      return new BadRequest({ message: `"contacts_from.campaign_id": ${error.message}` })
   }
 }
 

@@ -8,6 +8,7 @@ import { HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, OpenApi } from "effect/http-api"
 import { SqlClient } from "effect/sql"
 import * as Directory from "../campaigns/Directory.ts"
+import * as CampaignsJson from "../campaigns/Json.ts"
 import * as Operations from "../campaigns/Operations.ts"
 import * as Rows from "../campaigns/Rows.ts"
 import * as Scheduler from "../campaigns/Scheduler.ts"
@@ -238,6 +239,20 @@ export const campaigns = HttpApiBuilder.group(Api, "campaigns", (handlers) =>
           states: [...r.selection.states],
           codes: [...r.selection.codes]
         }))))
+      .handle("clone", ({ params, payload }) =>
+        answer(Effect.map(
+          Operations.clone(storage, params.id, {
+            name: payload.name,
+            contactsFrom: payload.contacts_from === undefined
+              ? undefined
+              : { campaignId: payload.contacts_from.campaign_id, states: payload.contacts_from.states }
+          }, "admin API"),
+          (r) => ({
+            ...Json.campaign(r.campaign, r.counts),
+            cloned_from: r.clonedFrom,
+            contacts: r.contacts === undefined ? null : CampaignsJson.clonedContacts(r.contacts)
+          })
+        )))
       .handle("schedule", ({ params, payload }) =>
         answer(Effect.gen(function*() {
           const time = Schedule.parseTime(payload.at, Scheduler.defaultTimeZone())

@@ -116,6 +116,16 @@ export const CampaignRetry = Schema.Struct({
   codes: Schema.Array(Schema.String)
 }).annotate({ identifier: "CampaignRetry" })
 
+/**
+ * The new draft after `POST /api/campaigns/{id}/clone` (as `megaphone campaigns clone --json`): the campaign it was
+ * cloned from, and the contacts copied (null when none were asked for).
+ */
+export const CampaignClone = Schema.Struct({
+  ...campaignFields,
+  cloned_from: Schema.String,
+  contacts: Schema.NullOr(Campaigns.ClonedContacts)
+}).annotate({ identifier: "CampaignClone" })
+
 /** The campaign as JSON, with its contacts per state and the operations its state allows. */
 export const campaign = (c: Ports.Storage.CampaignRecord, counts: Campaign.ContactCounts): typeof CampaignJson.Type => ({
   ...Campaigns.campaign(c, counts),

@@ -240,6 +240,38 @@ export class RetryCodesUnknown extends Schema.TaggedError<RetryCodesUnknown>()("
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Clone a campaign (issue 11, item 5)
+
+/** The states to copy contacts from name something other than the ten contact states, or none at all. */
+export class CloneStatesInvalid extends Schema.TaggedError<CloneStatesInvalid>()("CloneStatesInvalid", {
+  given: Schema.Array(Schema.String),
+  allowed: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    const wrong = this.given.filter((s) => !this.allowed.includes(s))
+    return this.given.length === 0 || wrong.length === 0
+      ? `Name the states of the contacts to copy, comma-separated, from: ${this.allowed.join(", ")}.`
+      : `${wrong.join(", ")} ${wrong.length === 1 ? "is not a contact state" : "are not contact states"}; the states are: ` +
+        `${this.allowed.join(", ")}.`
+  }
+}
+
+/** The campaign to copy contacts from sends another template (or language): its contacts' values would not fit. */
+export class CloneTemplateMismatch extends Schema.TaggedError<CloneTemplateMismatch>()("CloneTemplateMismatch", {
+  campaign: Schema.String,
+  template: Schema.String,
+  language: Schema.String,
+  from: Schema.String,
+  fromTemplate: Schema.String,
+  fromLanguage: Schema.String
+}) {
+  override get message(): string {
+    return `Campaign ${this.from} sends ${this.fromTemplate} (${this.fromLanguage}), not ${this.template} (${this.language}) as campaign ` +
+      `${this.campaign} does: its contacts' values are for another template. Copy contacts from a campaign on the same template.`
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 
 const all = [
   CampaignNotFound,
@@ -263,7 +295,9 @@ const all = [
   FilterMissing,
   MappingMismatch,
   RetryStatesInvalid,
-  RetryCodesUnknown
+  RetryCodesUnknown,
+  CloneStatesInvalid,
+  CloneTemplateMismatch
 ] as const
 
 /** Any refusal of the campaign operations. */

@@ -5,7 +5,7 @@
  */
 import { Campaign, ContactState, type Ports } from "@megaphone/core"
 import { Schema } from "effect"
-import type { AddContactsReport as Report } from "./Operations.ts"
+import type { AddContactsReport as Report, ClonedContacts as Cloned } from "./Operations.ts"
 import type { GuidedBlankCsv } from "./Rows.ts"
 
 const NullableString = Schema.NullOr(Schema.String)
@@ -158,6 +158,25 @@ export const addContactsReport = (r: Report): typeof AddContactsReport.Type => (
   suppressed: r.suppressed,
   already_in_campaign: r.alreadyInCampaign,
   rejected: r.rejected
+})
+
+/**
+ * The contacts a clone copied (`megaphone campaigns clone --contacts-from ID --state … --json`): from which campaign,
+ * in which states, what adding them did, and how many had no recipient and were skipped.
+ */
+export const ClonedContacts = Schema.Struct({
+  from: Schema.String,
+  states: Schema.Array(Schema.Literals(ContactState.states)),
+  skipped_invalid: Schema.Number,
+  added: AddContactsReport
+}).annotate({ identifier: "ClonedContacts" })
+
+/** The contacts a clone copied as JSON. */
+export const clonedContacts = (c: Cloned): typeof ClonedContacts.Type => ({
+  from: c.from,
+  states: c.states,
+  skipped_invalid: c.skippedInvalid,
+  added: addContactsReport(c.report)
 })
 
 /**

@@ -1,8 +1,9 @@
 /**
  * The campaign operations (SPEC §3, §4; the seed's "+ Vytvořit kampaň"), one implementation for the CLI and the
- * admin API: create on a synced, sendable template; the blank CSV of its variables; lifecycle changes computed by
- * the core's `Campaign` and stored compare-and-set, decided again once after a conflict; stop cancelling every
- * contact not yet sent; adding contacts from a CSV or the directory; each operator action written to the event log.
+ * admin API: create on a synced, sendable template; clone a campaign's settings and, optionally, chosen contacts;
+ * the blank CSV of its variables; lifecycle changes computed by the core's `Campaign` and stored compare-and-set,
+ * decided again once after a conflict; stop cancelling every contact not yet sent; adding contacts from a CSV or the
+ * directory; each operator action written to the event log.
  *
  * Refusals are the tagged errors of ./Errors.ts; the storage's `StorageError` passes through. Each interface says
  * them in its own terms.
@@ -16,6 +17,8 @@ import {
   CampaignNameEmpty,
   CampaignNotFound,
   CampaignTemplateGone,
+  CloneStatesInvalid,
+  CloneTemplateMismatch,
   LanguageAmbiguous,
   OperationRefused,
   RetryCodesUnknown,
@@ -24,6 +27,7 @@ import {
   TemplateNotSynced,
   TranslationNotSynced
 } from "./Errors.ts"
+import { forEachPageEffect } from "./Paging.ts"
 import * as Rows from "./Rows.ts"
 import type { CandidateBatches, Candidates, GuidedBlankCsv, Rejected } from "./Rows.ts"
 
@@ -428,4 +432,133 @@ export const unschedule = (
       }])
     }
     return { campaign, counts: yield* storage.campaignCounts(id) }
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// Clone a campaign (issue 11, item 5)
+
+// Contacts read from the source campaign per storage call: a campaign of a million is never in memory at once.
+const CLONE_PAGE = 5_000
+
+/** Which contacts of which campaign a clone copies: those in `states` (some of the ten contact states). */
+export interface CloneContactsFrom {
+  readonly campaignId: string
+  readonly states: ReadonlyArray<string>
+}
+
+/** What a clone is made of: the new name, and optionally the contacts to copy. */
+export interface CloneInput {
+  readonly name: string
+  readonly contactsFrom?: CloneContactsFrom | undefined
+}
+
+/**
+ * The states a clone copies contacts in, checked before anything is read: at least one, each of the ten contact
+ * states; trimmed, blanks dropped, duplicates once. Shared by the CLI (a bad `--state` is a usage mistake) and
+ * {@link clone}.
+ */
+export const cloneStates = (states: ReadonlyArray<string>): Result.Result<ReadonlyArray<ContactState.ContactStateId>, CloneStatesInvalid> => {
+  const given = [...new Set(states.map((s) => s.trim()).filter((s) => s !== ""))]
+  const allowed: ReadonlyArray<string> = ContactState.states
+  if (given.length === 0 || given.some((s) => !allowed.includes(s))) {
+    return Result.fail(new CloneStatesInvalid({ given, allowed: [...allowed] }))
+  }
+  return Result.succeed(given as ReadonlyArray<ContactState.ContactStateId>)
+}
+
+/** The contacts a clone copied: from where, in which states, what adding them did, and the invalid records skipped. */
+export interface ClonedContacts {
+  readonly from: string
+  readonly states: ReadonlyArray<ContactState.ContactStateId>
+  readonly report: AddContactsReport
+  /** Contacts without a recipient (an unusable phone number): nothing to send to, so not copied. */
+  readonly skippedInvalid: number
+}
+
+/** A clone: the new draft with its contacts per state, the campaign it was cloned from and what was copied. */
+export interface CloneReport extends CampaignWithCounts {
+  readonly clonedFrom: string
+  readonly contacts: ClonedContacts | undefined
+}
+
+/**
+ * A follow-up campaign: a new draft with the account, template, language and note of `sourceId` (settings, not
+ * contacts), and, with `contactsFrom`, that campaign's contacts in the chosen states, with their frozen parameters,
+ * added by the usual rules (suppressed recipients kept as invalid records, duplicates once); that campaign must send
+ * the same template and language. Contacts without a recipient are skipped and counted. The source's template
+ * must still be synced and sendable. Logged on the new campaign with who did it.
+ */
+export const clone = (storage: Storage, sourceId: string, input: CloneInput, by: Operator) =>
+  Effect.gen(function*() {
+    const name = yield* Effect.fromResult(campaignName(input.name))
+    const states = input.contactsFrom === undefined ? undefined : yield* Effect.fromResult(cloneStates(input.contactsFrom.states))
+    const source = yield* findCampaign(storage, sourceId)
+    const from = input.contactsFrom === undefined ? undefined : yield* findCampaign(storage, input.contactsFrom.campaignId)
+    // The copied values are frozen for the template they were added for; another template's would not fit.
+    if (from !== undefined && (from.templateName !== source.templateName || from.language !== source.language)) {
+      return yield* new CloneTemplateMismatch({
+        campaign: source.id,
+        template: source.templateName,
+        language: source.language,
+        from: from.id,
+        fromTemplate: from.templateName,
+        fromLanguage: from.language
+      })
+    }
+    // The usual refusal when the template (or account) is gone, before anything is created.
+    yield* campaignTemplate(storage, source)
+    const created = yield* create(storage, {
+      name,
+      account: source.accountName,
+      template: source.templateName,
+      language: source.language,
+      note: source.note ?? `Follow-up of campaign ${source.id}.`
+    })
+    const id = created.campaign.id
+    let contacts: ClonedContacts | undefined
+    if (from !== undefined && states !== undefined) {
+      let skippedInvalid = 0
+      const batches: Rows.CandidateBatches = {
+        _tag: "CandidateBatches",
+        forEach: (add) =>
+          Effect.forEach(states, (state) =>
+            forEachPageEffect(
+              (page) => storage.listCampaignContacts(from.id, state, page),
+              (rows) => {
+                const sendable = rows.filter((c) => c.recipient !== "")
+                skippedInvalid += rows.length - sendable.length
+                return add({
+                  contacts: sendable.map((c) => ({
+                    phone: c.phone,
+                    recipient: c.recipient,
+                    parameters: c.parameters,
+                    directoryContactId: c.directoryContactId
+                  })),
+                  rejected: []
+                })
+              },
+              CLONE_PAGE
+            ), { discard: true })
+      }
+      const report = yield* addContacts(storage, id, () => Effect.succeed(batches))
+      contacts = { from: from.id, states, report, skippedInvalid }
+    }
+    yield* storage.appendEvents([{
+      campaignId: id,
+      kind: "campaign_clone",
+      message: `Campaign ${id} cloned from campaign ${source.id} by an operator (${by})` +
+        (contacts === undefined
+          ? "."
+          : `, with ${contacts.report.added} contact(s) of campaign ${contacts.from} in ${contacts.states.join("/")}` +
+            `${contacts.skippedInvalid > 0 ? ` (${contacts.skippedInvalid} without a recipient skipped)` : ""}.`),
+      data: {
+        by,
+        cloned_from: source.id,
+        ...(contacts === undefined ? {} : { contacts_from: contacts.from, states: [...contacts.states], added: contacts.report.added })
+      },
+      at: yield* now
+    }])
+    const campaign = yield* findCampaign(storage, id)
+    const report: CloneReport = { campaign, counts: yield* storage.campaignCounts(id), clonedFrom: source.id, contacts }
+    return report
   })

@@ -65,6 +65,7 @@ type Campaign = Wire<typeof Json.CampaignJson.Type>
 type CampaignDetail = Wire<typeof Json.CampaignDetail.Type>
 type CampaignChange = Wire<typeof Json.CampaignChange.Type>
 type CampaignRetry = Wire<typeof Json.CampaignRetry.Type>
+type CampaignClone = Wire<typeof Json.CampaignClone.Type>
 type Contact = Wire<typeof Json.CampaignContact.Type>
 type AddReport = Wire<typeof Json.AddContactsReport.Type>
 type LoggedEvent = Wire<typeof Json.LoggedEvent.Type>
@@ -742,5 +743,54 @@ describe("admin API: retry failed contacts", () => {
     expect((await api("POST", `/api/campaigns/${id}/stop`)).status).toBe(200)
     const stopped = await api("POST", path, { body: { states: ["error"] } })
     expect([stopped.status, stopped.json.message]).toEqual([409, expect.stringContaining("Cannot retry a stopped campaign")])
+  })
+})
+
+// Clone a campaign (issue 11, item 5)
+describe("admin API: clone a campaign", () => {
+  it("a follow-up draft with the settings (201), and the chosen contacts with their parameters; bad states 400; unknown ids 404", async () => {
+    const created = await api<Campaign>("POST", "/api/campaigns", { body: { name: "Původní", account: "shop", template: "order_done", note: "listopad" } })
+    const id = created.json.id
+    const csv = "phone,1,2,3\r\n+420601600001,pane,A,1\r\n+420601600002,paní,B,2\r\n12345,pane,C,3\r\n"
+    expect((await api<AddReport>("POST", `/api/campaigns/${id}/contacts/csv`, { csv })).json).toMatchObject({ added: 3, invalid: 1 })
+    const path = `/api/campaigns/${id}/clone`
+
+    expect((await api("POST", path, { body: { name: "X" }, token: null })).status).toBe(401)
+    const plain = await api<CampaignClone>("POST", path, { body: { name: "Jen nastavení" } })
+    expect(plain.status).toBe(201)
+    expect(plain.json).toMatchObject({
+      name: "Jen nastavení", state: "draft", account: "shop", template: "order_done", language: "cs", note: "listopad",
+      cloned_from: id, contacts: null, total: 0
+    })
+    expect(plain.json.allowed_operations).toContain("start")
+
+    const followUp = await api<CampaignClone>("POST", path, { body: { name: "Follow-up", contacts_from: { campaign_id: id, states: ["initial", "invalid_record"] } } })
+    expect(followUp.status).toBe(201)
+    expect(followUp.json.contacts).toEqual({
+      from: id,
+      states: ["initial", "invalid_record"],
+      skipped_invalid: 1,
+      added: { campaign: followUp.json.id, state: "draft", added: 2, invalid: 0, suppressed: 0, already_in_campaign: [], rejected: [] }
+    })
+    expect(followUp.json.counts).toMatchObject({ initial: 2 })
+    const copied = await api<Page<"contacts", Contact>>("GET", `/api/campaigns/${followUp.json.id}/contacts`)
+    expect(copied.json.contacts.map((c) => [c.recipient, c.parameters])).toEqual([
+      ["420601600001", { 1: "pane", 2: "A", 3: "1" }],
+      ["420601600002", { 1: "paní", 2: "B", 3: "2" }]
+    ])
+    const events = await api<Page<"events", LoggedEvent>>("GET", `/api/campaigns/${followUp.json.id}/events`)
+    expect(events.json.events.filter((e) => e.kind === "campaign_clone").map((e) => e.data)).toEqual([
+      { by: "admin API", cloned_from: id, contacts_from: id, states: ["initial", "invalid_record"], added: 2 }
+    ])
+
+    const bad = await api("POST", path, { body: { name: "X", contacts_from: { campaign_id: id, states: ["unread"] } } })
+    expect([bad.status, bad.json.message]).toEqual([400, expect.stringMatching(/^"contacts_from\.states": unread is not a contact state; the states are: initial,/)])
+    expect((await api("POST", path, { body: { name: " " } })).status).toBe(400)
+    expect((await api("POST", path, { body: {} })).status).toBe(400)
+    const welcome = await api<Campaign>("POST", "/api/campaigns", { body: { name: "Vítejte", account: "shop", template: "welcome", language: "cs" } })
+    const other = await api("POST", path, { body: { name: "X", contacts_from: { campaign_id: welcome.json.id, states: ["sent"] } } })
+    expect([other.status, other.json.message]).toEqual([400, expect.stringMatching(/^"contacts_from\.campaign_id": Campaign \d+ sends welcome \(cs\), not order_done/)])
+    expect((await api("POST", "/api/campaigns/999999/clone", { body: { name: "X" } })).status).toBe(404)
+    expect((await api("POST", path, { body: { name: "X", contacts_from: { campaign_id: "999999", states: ["sent"] } } })).status).toBe(404)
   })
 })

@@ -260,3 +260,107 @@ describe("retry", () => {
       expect(yield* Effect.flip(Operations.retry(storage, "999", { states: ["error"] }, "CLI"))).toMatchObject({ _tag: "CampaignNotFound" })
     }))
 })
+
+// Clone a campaign (issue 11, item 5)
+describe("clone", () => {
+  /** A running campaign of five: sent, delivered, read, one not yet sent, one invalid phone (no recipient). */
+  const sentCampaign = (storage: Storage) =>
+    Effect.gen(function*() {
+      const { campaign } = yield* orders(storage)
+      yield* Operations.addContacts(storage, campaign.id, csv([
+        "phone,1,2,3",
+        "+420601123451,pane,A,1",
+        "+420601123452,paní,B,2",
+        "+420601123453,pane,C,3",
+        "+420601123454,pane,D,4",
+        "12345,pane,Nikdo,5",
+        ""
+      ].join("\r\n")))
+      yield* Operations.operate(storage, campaign.id, "start", "CLI")
+      const account = Option.getOrThrow(yield* storage.getAccount("shop"))
+      const { claimed } = yield* storage.claim({ account, limit: 3, leaseMs: 60_000, owner: "d", now: new Date(), horizonMs: 60_000 })
+      yield* storage.recordOutcomes(
+        claimed.map((c, i) => ({ contactId: c.contact.id, event: { _tag: "Accepted", wamid: `wamid.${i}`, waId: null } as const })),
+        new Date()
+      )
+      return campaign
+    })
+
+  it.effect("copies the settings (not the contacts) into a new draft, and logs who did it", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      const source = yield* sentCampaign(storage)
+      const report = yield* Operations.clone(storage, source.id, { name: " Připomínka " }, "CLI")
+      expect(report.campaign).toMatchObject({ name: "Připomínka", accountName: "shop", templateName: "order_done", language: "cs", note: "listopad" })
+      expect(report.campaign.id).not.toBe(source.id)
+      expect([report.campaign.lifecycle.state, report.clonedFrom, report.contacts]).toEqual(["draft", source.id, undefined])
+      expect(Campaign.totalContacts(report.counts)).toBe(0)
+      const events = (yield* storage.listEvents(report.campaign.id, { limit: 10 })).filter((e) => e.kind === "campaign_clone")
+      expect(events.map((e) => [e.message, e.data])).toEqual([
+        [`Campaign ${report.campaign.id} cloned from campaign ${source.id} by an operator (CLI).`, { by: "CLI", cloned_from: source.id }]
+      ])
+      const { campaign: plain } = yield* Operations.create(storage, { name: "Bez poznámky", account: "shop", template: "order_done" })
+      expect((yield* Operations.clone(storage, plain.id, { name: "Znovu" }, "CLI")).campaign.note).toBe(`Follow-up of campaign ${plain.id}.`)
+    }))
+
+  it.effect("copies the contacts in the chosen states with their parameters; suppressed kept invalid, invalid phones skipped and counted", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      const source = yield* sentCampaign(storage)
+      yield* storage.suppress([{ recipient: "420601123452", reason: "STOP" }], new Date())
+      const report = yield* Operations.clone(storage, source.id, {
+        name: "Připomínka",
+        contactsFrom: { campaignId: source.id, states: ["sent", " initial", "invalid_record", "sent"] }
+      }, "admin API")
+      expect(report.contacts).toEqual({
+        from: source.id,
+        states: ["sent", "initial", "invalid_record"],
+        skippedInvalid: 1,
+        report: { campaign: report.campaign.id, state: "draft", added: 4, invalid: 0, suppressed: 1, alreadyInCampaign: [], rejected: [] }
+      })
+      expect(report.counts).toMatchObject({ initial: 3, invalid_record: 1 })
+      const copied = yield* storage.listCampaignContacts(report.campaign.id, undefined, { limit: 10 })
+      expect(copied.map((c) => [c.phone, c.recipient, c.parameters])).toEqual([
+        ["+420601123451", "420601123451", { 1: "pane", 2: "A", 3: "1" }],
+        ["+420601123452", "420601123452", { 1: "paní", 2: "B", 3: "2" }],
+        ["+420601123453", "420601123453", { 1: "pane", 2: "C", 3: "3" }],
+        ["+420601123454", "420601123454", { 1: "pane", 2: "D", 3: "4" }]
+      ])
+      // Copying again into the clone: everyone is there already, kept once.
+      const again = yield* Operations.clone(storage, report.campaign.id, {
+        name: "Třetí",
+        contactsFrom: { campaignId: report.campaign.id, states: ["initial"] }
+      }, "CLI")
+      expect(again.contacts?.report).toMatchObject({ added: 3, alreadyInCampaign: [] })
+      const event = (yield* storage.listEvents(report.campaign.id, { limit: 10 })).find((e) => e.kind === "campaign_clone")
+      expect(event?.message).toBe(`Campaign ${report.campaign.id} cloned from campaign ${source.id} by an operator (admin API), ` +
+        `with 4 contact(s) of campaign ${source.id} in sent/initial/invalid_record (1 without a recipient skipped).`)
+    }))
+
+  it.effect("refuses bad states, unknown campaigns and a template gone from Meta before creating anything", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      const source = yield* sentCampaign(storage)
+      const states = yield* Effect.flip(Operations.clone(storage, source.id, { name: "X", contactsFrom: { campaignId: source.id, states: ["sent", "unread"] } }, "CLI"))
+      expect(states).toMatchObject({ _tag: "CloneStatesInvalid", given: ["sent", "unread"] })
+      expect(states.message).toBe("unread is not a contact state; the states are: initial, in_progress, sent, delivered, read, retry_scheduled, " +
+        "error, invalid_record, sending_failed, cancelled.")
+      expect((yield* Effect.flip(Operations.clone(storage, source.id, { name: "X", contactsFrom: { campaignId: source.id, states: [] } }, "CLI"))).message)
+        .toMatch(/^Name the states of the contacts to copy/)
+      expect(yield* Effect.flip(Operations.clone(storage, "999", { name: "X" }, "CLI"))).toMatchObject({ _tag: "CampaignNotFound", id: "999" })
+      expect(yield* Effect.flip(Operations.clone(storage, source.id, { name: "X", contactsFrom: { campaignId: "998", states: ["sent"] } }, "CLI")))
+        .toMatchObject({ _tag: "CampaignNotFound", id: "998" })
+      expect(yield* Effect.flip(Operations.clone(storage, source.id, { name: " " }, "CLI"))).toMatchObject({ _tag: "CampaignNameEmpty" })
+      const { campaign: welcome } = yield* Operations.create(storage, { name: "Vítejte", account: "shop", template: "welcome", language: "en" })
+      const other = yield* Effect.flip(Operations.clone(storage, source.id, { name: "X", contactsFrom: { campaignId: welcome.id, states: ["sent"] } }, "CLI"))
+      expect(other.message).toBe(`Campaign ${welcome.id} sends welcome (en), not order_done (cs) as campaign ${source.id} does: its contacts' ` +
+        "values are for another template. Copy contacts from a campaign on the same template.")
+      const noTemplates: Storage = { ...storage, listTemplates: () => Effect.succeed([]) }
+      expect(yield* Effect.flip(Operations.clone(noTemplates, source.id, { name: "X" }, "CLI"))).toMatchObject({
+        _tag: "CampaignTemplateGone",
+        campaign: source.id,
+        template: "order_done"
+      })
+      expect((yield* Operations.list(storage)).length).toBe(2)
+    }))
+})

@@ -421,3 +421,58 @@ describe("megaphone campaigns retry", () => {
     expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining('No campaign with id "999"')])
   }, 120_000)
 })
+
+// campaigns clone (issue 11, item 5)
+
+describe("megaphone campaigns clone", () => {
+  it("copies the settings, and with --contacts-from --state the chosen contacts; refuses bad usage and unknown ids", async () => {
+    const url = await seeded()
+    const run = (args: ReadonlyArray<string>) => megaphone(cwd, args, { MEGAPHONE_DATABASE_URL: url })
+    const id = await failedCampaign(url, run, cwd)
+
+    // Settings only: a draft with the same account, template and language; only the new id on stdout.
+    const plain = await run(["campaigns", "clone", id, "--name", "Znovu"])
+    expect(plain.code).toBe(0)
+    const copy = plain.stdout.trim()
+    expect(copy).toMatch(/^\d+$/)
+    expect(plain.stderr).toContain(`Created campaign ${copy} "Znovu" (draft) from campaign ${id}: order_done (cs) from shop.`)
+    const shown = JSON.parse((await run(["campaigns", "show", copy, "--json"])).stdout)
+    expect(shown).toMatchObject({ state: "draft", account: "shop", template: "order_done", language: "cs", total: 0 })
+
+    // The failed contacts, with their parameters, into a follow-up draft.
+    const followUp = await run(["campaigns", "clone", id, "--name", "Follow-up", "--contacts-from", id, "--state", "sending_failed,error", "--json"])
+    expect([followUp.code, followUp.stderr]).toEqual([0, ""])
+    const report = JSON.parse(followUp.stdout)
+    expect(report).toMatchObject({
+      name: "Follow-up",
+      state: "draft",
+      cloned_from: id,
+      contacts: { from: id, states: ["sending_failed", "error"], skipped_invalid: 0, added: { added: 4, invalid: 0, suppressed: 0, already_in_campaign: [] } }
+    })
+    expect(report.counts).toMatchObject({ initial: 4 })
+    expect(report).not.toHaveProperty("allowed_operations")
+    const source = JSON.parse((await run(["campaigns", "contacts", id, "--state", "error", "--json"])).stdout).contacts[0]
+    const copied = JSON.parse((await run(["campaigns", "contacts", report.id, "--json"])).stdout).contacts
+    expect(copied.find((c: { recipient: string }) => c.recipient === source.recipient)).toMatchObject({ parameters: source.parameters, state: "initial" })
+
+    const text = await run(["campaigns", "clone", id, "--name", "Odeslané", "--contacts-from", id, "--state", "sent"])
+    expect(text.code).toBe(0)
+    expect(text.stderr).toContain(`Copied the sent contacts of campaign ${id}: Added 1 contact(s) to campaign ${text.stdout.trim()}: 1 to send,`)
+
+    // Usage mistakes exit 2 before anything is read; unknown ids exit 1.
+    const bad = await run(["campaigns", "clone", id, "--name", "X", "--contacts-from", id, "--state", "sent,unread"])
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining("--state: unread is not a contact state; the states are: initial, in_progress,")])
+    const noState = await run(["campaigns", "clone", id, "--name", "X", "--contacts-from", id])
+    expect([noState.code, noState.stderr]).toEqual([2, expect.stringContaining("--state: Name the states of the contacts to copy")])
+    const noFrom = await run(["campaigns", "clone", id, "--name", "X", "--state", "sent"])
+    expect([noFrom.code, noFrom.stderr]).toEqual([2, expect.stringContaining("--state needs --contacts-from ID.")])
+    const blank = await run(["campaigns", "clone", id, "--name", " "])
+    expect([blank.code, blank.stderr]).toEqual([2, expect.stringContaining("--name must not be empty.")])
+    const missing = await run(["campaigns", "clone", "999", "--name", "X"])
+    expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining('No campaign with id "999"')])
+    const welcome = (await run(["campaigns", "create", "--name", "Vítejte", "--account", "shop", "--template", "welcome", "--language", "cs"])).stdout.trim()
+    const other = await run(["campaigns", "clone", id, "--name", "X", "--contacts-from", welcome, "--state", "sent"])
+    expect([other.code, other.stderr]).toEqual([1, expect.stringContaining(`--contacts-from: Campaign ${welcome} sends welcome (cs), not order_done (cs)`)])
+    expect(JSON.parse((await run(["campaigns", "list", "--json"])).stdout).campaigns).toHaveLength(5)
+  }, 120_000)
+})

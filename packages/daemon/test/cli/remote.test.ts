@@ -210,6 +210,40 @@ describe("megaphone through the admin API (MEGAPHONE_ADMIN_URL)", () => {
     expect([stopped.code, stopped.stderr]).toEqual([1, expect.stringContaining("Cannot retry a stopped campaign")])
   }, 120_000)
 
+  it("clone makes the follow-up draft through the API as it does directly, and refuses in the same words", async () => {
+    // The first campaign (stopped by now): its cancelled contacts are copied, its invalid records have no recipient.
+    const before = JSON.parse((await direct(["campaigns", "show", id, "--json"])).stdout) as { counts: Record<string, number> }
+    expect(before.counts).toMatchObject({ cancelled: expect.any(Number), invalid_record: 11 })
+    const cloned = await remote(["campaigns", "clone", id, "--name", "Follow-up", "--contacts-from", id, "--state", "cancelled,invalid_record", "--json"])
+    expect([cloned.code, cloned.stderr]).toEqual([0, ""])
+    const report = JSON.parse(cloned.stdout) as { id: string; contacts: unknown }
+    const { quota: _quota, ...shown } = JSON.parse((await direct(["campaigns", "show", report.id, "--json"])).stdout) as Record<string, unknown>
+    const added = before.counts["cancelled"]
+    expect(report).toEqual({
+      ...shown,
+      cloned_from: id,
+      contacts: {
+        from: id,
+        states: ["cancelled", "invalid_record"],
+        skipped_invalid: 11,
+        added: { campaign: report.id, state: "draft", added, invalid: 0, suppressed: 0, already_in_campaign: [], rejected: [] }
+      }
+    })
+    expect(shown).toMatchObject({ name: "Follow-up", state: "draft", template: "order_done", note: "remote", counts: { initial: added } })
+    const text = await remote(["campaigns", "clone", id, "--name", "Znovu"])
+    expect(text.code).toBe(0)
+    expect(text.stderr).toContain(`Created campaign ${text.stdout.trim()} "Znovu" (draft) from campaign ${id}: order_done (cs) from shop.`)
+    // Refusals that change nothing: the same exit code and words both ways.
+    expect((await same(["campaigns", "clone", id, "--name", "X", "--contacts-from", id, "--state", "unread"])).code).toBe(2)
+    const missing = await same(["campaigns", "clone", "999", "--name", "X"])
+    expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining('No campaign with id "999". See the ids with `megaphone campaigns list`.')])
+    const from = await same(["campaigns", "clone", id, "--name", "X", "--contacts-from", "998", "--state", "sent"])
+    expect([from.code, from.stderr]).toEqual([1, expect.stringContaining('No campaign with id "998"')])
+    const welcome = (await direct(["campaigns", "create", "--name", "Vítejte", "--account", "shop", "--template", "welcome", "--language", "cs"])).stdout.trim()
+    const other = await same(["campaigns", "clone", id, "--name", "X", "--contacts-from", welcome, "--state", "sent"])
+    expect([other.code, other.stderr]).toEqual([1, expect.stringContaining(`--contacts-from: Campaign ${welcome} sends welcome (cs), not order_done (cs)`)])
+  }, 120_000)
+
   it("commands the API does not offer refuse instead of opening a database", async () => {
     for (const args of [["migrate"], ["daemon"], ["templates", "sync"], ["accounts", "refresh", "shop"],
       ["accounts", "add", "x", "--phone-number-id", "1", "--waba-id", "2"]]) {

@@ -82,6 +82,10 @@ const explain = (error: CampaignError, file: string): string => {
       return `--state: ${error.message}`
     case "RetryCodesUnknown":
       return `--code: ${error.message} See them with \`megaphone campaigns contacts ${error.campaign} --state error\` (or sending_failed).`
+    case "CloneStatesInvalid":
+      return `--state: ${error.message}`
+    case "CloneTemplateMismatch":
+      return `--contacts-from: ${error.message}`
   }
 }
 
@@ -123,6 +127,8 @@ const explainApi = (file: string) => (refusal: Refusal): string => {
       (name) => `No filter named "${name}". See \`megaphone filters list\`, or use --where EXPR.`],
     [/^(.*) Fix the column names and try again\.$/s, (head) => head],
     [/^"states": (.*)$/s, (problem) => `--state: ${problem}`],
+    [/^"contacts_from\.states": (.*)$/s, (problem) => `--state: ${problem}`],
+    [/^"contacts_from\.campaign_id": (.*)$/s, (problem) => `--contacts-from: ${problem}`],
     [/^"codes": (No failed contact of campaign (\S+) .*)$/s, (problem, id) =>
       `--code: ${problem} See them with \`megaphone campaigns contacts ${id} --state error\` (or sending_failed).`],
     [/^Campaign (\S+) changed while this request ran \((.*)\)\. See GET \/api\/campaigns\/\S+ and try again\.$/s,
@@ -452,6 +458,71 @@ const retryCommand = Command.make(
     })
 ).pipe(Command.withDescription(
   "Put failed contacts (--state error,sending_failed, optionally --code CODE) back to initial with a new attempt budget (with --yes)."
+))
+
+// ---------------------------------------------------------------------------------------------------------
+// campaigns clone (issue 11, item 5)
+
+const cloneCommand = Command.make(
+  "clone",
+  {
+    id: campaignId,
+    name: Flag.String("name").pipe(Flag.withDescription("the new campaign's name")),
+    contactsFrom: Flag.String("contacts-from").pipe(
+      Flag.withDescription("also copy the contacts of this campaign (usually ID) that are in the --state states"),
+      Flag.optional
+    ),
+    state: Flag.String("state").pipe(
+      Flag.atLeast(0),
+      Flag.withDescription(`with --contacts-from: the states of the contacts to copy, comma-separated (${ContactState.states.join(", ")})`)
+    ),
+    databaseUrl,
+    adminUrl,
+    json
+  },
+  (input) =>
+    Effect.gen(function*() {
+      const { id } = input
+      // Checked before the database is opened: these are usage mistakes.
+      if (Result.isFailure(Operations.campaignName(input.name))) return yield* usage("clone", "--name must not be empty.")
+      const states = commaList(input.state)
+      if (Option.isNone(input.contactsFrom) && states.length > 0) return yield* usage("clone", "--state needs --contacts-from ID.")
+      if (Option.isSome(input.contactsFrom)) {
+        const checked = Operations.cloneStates(states)
+        if (Result.isFailure(checked)) return yield* usage("clone", `--state: ${checked.failure.message}`)
+      }
+      const contactsFrom = Option.getOrUndefined(Option.map(input.contactsFrom, (campaignId) => ({ campaignId, states })))
+      const cloned = yield* onTarget(
+        yield* target(path("clone"), input),
+        (storage) =>
+          Effect.map(Operations.clone(storage, id, { name: input.name, contactsFrom }, "CLI"), (r) => ({
+            ...Json.campaign(r.campaign, r.counts),
+            cloned_from: r.clonedFrom,
+            contacts: r.contacts === undefined ? null : Json.clonedContacts(r.contacts)
+          })),
+        (client) =>
+          Effect.map(client.campaigns.clone({
+            params: { id },
+            payload: {
+              name: input.name,
+              ...(contactsFrom === undefined ? {} : { contacts_from: { campaign_id: contactsFrom.campaignId, states } })
+            }
+          }), withoutOperations)
+      )
+      if (input.json) return yield* printJson(cloned)
+      // Only the id on stdout, as `campaigns create`: `NEW=$(megaphone campaigns clone …)` works; the rest goes to stderr.
+      yield* Console.log(cloned.id)
+      yield* Console.error(`Created campaign ${cloned.id} "${cloned.name}" (draft) from campaign ${cloned.cloned_from}: ${cloned.template} ` +
+        `(${cloned.language}) from ${cloned.account}.`)
+      if (cloned.contacts !== null) {
+        const copied = cloned.contacts
+        yield* Console.error(`Copied the ${copied.states.join(", ")} contacts of campaign ${copied.from}: ${summary(copied.added)}` +
+          `${copied.skipped_invalid > 0 ? ` ${copied.skipped_invalid} without a recipient (invalid phone) not copied.` : ""}`)
+      }
+      yield* Console.error(`Next: megaphone campaigns show ${cloned.id}, then megaphone campaigns start ${cloned.id}`)
+    })
+).pipe(Command.withDescription(
+  "A follow-up draft with a campaign's account, template, language and note; --contacts-from ID --state S,… copies chosen contacts."
 ))
 
 // ---------------------------------------------------------------------------------------------------------
@@ -792,6 +863,6 @@ const contacts = Command.make(
 
 /** `megaphone campaigns create | template-csv | add-contacts | start | pause | resume | stop | list | show | contacts` */
 export const campaigns = Command.make("campaigns").pipe(
-  Command.withDescription("Template-message campaigns: create, add contacts, start, pause, resume, stop, list, show, export contacts."),
-  Command.withSubcommands([create, templateCsv, addContacts, start, pause, resume, stop, list, show, contacts, retryCommand, scheduleCommand, unscheduleCommand])
+  Command.withDescription("Template-message campaigns: create, clone, add contacts, start, pause, resume, stop, list, show, export contacts."),
+  Command.withSubcommands([create, templateCsv, addContacts, start, pause, resume, stop, list, show, contacts, retryCommand, cloneCommand, scheduleCommand, unscheduleCommand])
 )

@@ -8,7 +8,7 @@
  * `ClaimDecision` — shared by every adapter — picks the contacts a claim may take under the three limits.
  */
 import { ClaimDecision, Suppression } from "@megaphone/adapters"
-import { ContactState, Ports, Quota, RetryPolicy } from "@megaphone/core"
+import { ContactState, Ports, Quota, RetryPolicy, SendWindow } from "@megaphone/core"
 import { Result, Schema } from "effect"
 import {
   findContact, jsonArray, leaseOwnerAfter, ms, msOrNull, reader, readContact, type Reservation, type Sql,
@@ -120,10 +120,10 @@ const giveBack = (s: Sql, recipient: string, reservation: Reservation, now: Date
  * Due contacts of the account's running campaigns, in the port's fair-share order: each campaign's contacts are
  * numbered by (due time, id), and the n-th of every campaign comes before the (n+1)-th of any.
  */
-const selectCandidates = (s: Sql, accountName: string, now: Date, limit: number): Array<StoredContact> =>
+const selectCandidates = (s: Sql, accountName: string, now: Date, limit: number, horizonMs: number | undefined): Array<StoredContact> =>
   s.statement(`
     WITH due AS (
-      SELECT cc.id, cc.due_at,
+      SELECT cc.id, cc.due_at, c.max_mps,
              row_number() OVER (PARTITION BY cc.campaign_id ORDER BY cc.due_at, cc.id) AS turn
       FROM campaigns c
       JOIN campaign_contacts cc ON cc.campaign_id = c.id
@@ -135,16 +135,38 @@ const selectCandidates = (s: Sql, accountName: string, now: Date, limit: number)
     SELECT cc.*
     FROM due
     JOIN campaign_contacts cc ON cc.id = due.id
+    -- A capped campaign can use only the slots its cap gives it within the horizon (ClaimDecision.cappedTake).
+    WHERE due.max_mps IS NULL OR due.turn <= ceil(due.max_mps * :horizonMs / 1000.0) + 1
     ORDER BY due.turn, due.due_at, due.id
     LIMIT :limit
-  `).all({ accountName, now: ms(now), limit }).map(readContact)
+  `).all({ accountName, now: ms(now), limit, horizonMs: horizonMs ?? 1_000 }).map(readContact)
+
+/** The paces of the candidates' campaigns that have a rate cap (see `ClaimDecision.campaignPace`). */
+const readCampaignPaces = (s: Sql, campaignIds: ReadonlyArray<string>, capFactor: number | undefined): Map<string, Quota.GroupPace> =>
+  new Map(s.statement(`
+    SELECT id, max_mps, next_send_at FROM campaigns
+    WHERE id IN (SELECT value FROM json_each(:ids)) AND max_mps IS NOT NULL
+  `).all({ ids: jsonArray(campaignIds.map(Number)) }).map((r) => [
+    String(r["id"]),
+    ClaimDecision.campaignPace(Number(r["max_mps"]), capFactor, typeof r["next_send_at"] === "number" ? new Date(r["next_send_at"]) : null)
+  ] as const))
+
+/** The send windows of the candidates' campaigns that have one (see `ClaimDecision.deferClosed`). */
+const readSendWindows = (s: Sql, campaignIds: ReadonlyArray<string>): Map<string, SendWindow.SendWindow> =>
+  new Map(s.statement(`
+    SELECT id, send_window FROM campaigns
+    WHERE id IN (SELECT value FROM json_each(:ids)) AND send_window IS NOT NULL
+  `).all({ ids: jsonArray(campaignIds.map(Number)) }).flatMap((r) => {
+    const window = SendWindow.parse(String(r["send_window"]))
+    return Result.isSuccess(window) ? [[String(r["id"]), window.success] as const] : []
+  }))
 
 /** See `StorageShape.claim`. */
 export const claim = (s: Sql, request: Ports.Storage.ClaimRequest): Ports.Storage.ClaimResult => {
   const { account, now } = request
   const limit = Math.max(0, Math.floor(request.limit))
   if (limit === 0) return { claimed: [], nextCapacity: undefined }
-  const stored = selectCandidates(s, account.name, now, limit)
+  const stored = selectCandidates(s, account.name, now, limit, request.horizonMs)
     .filter(({ contact }) => ContactState.isDue(contact.progress, now))
   if (stored.length === 0) return { claimed: [], nextCapacity: undefined }
 
@@ -160,11 +182,34 @@ export const claim = (s: Sql, request: Ports.Storage.ClaimRequest): Ports.Storag
     WHERE phone_number_id = :phoneNumberId AND recipient IN (SELECT value FROM json_each(:recipients))
   `).all({ phoneNumberId: account.phoneNumberId, recipients }).map(readSentAt))
   const decision = ClaimDecision.decideClaims(
-    stored.map(({ contact }) => ({ id: contact.id, recipient: contact.recipient, progress: contact.progress })),
-    { buckets: readBuckets(s, key, now), lastSentAt, pairLastSent, throughput: readNumberThroughput(s, account.phoneNumberId) },
+    stored.map(({ contact }) => ({
+      id: contact.id,
+      campaignId: contact.campaignId,
+      recipient: contact.recipient,
+      progress: contact.progress,
+      timeZone: contact.timeZone
+    })),
+    {
+      buckets: readBuckets(s, key, now),
+      lastSentAt,
+      pairLastSent,
+      throughput: readNumberThroughput(s, account.phoneNumberId),
+      campaignPaces: readCampaignPaces(s, [...new Set(stored.map(({ contact }) => contact.campaignId))], request.capFactor)
+    },
     account,
-    { limit, leaseMs: request.leaseMs, now, ...(request.horizonMs === undefined ? {} : { horizonMs: request.horizonMs }) }
+    {
+      limit,
+      leaseMs: request.leaseMs,
+      now,
+      ...(request.horizonMs === undefined ? {} : { horizonMs: request.horizonMs }),
+      sendWindows: readSendWindows(s, [...new Set(stored.map(({ contact }) => contact.campaignId))])
+    }
   )
+  // Contacts outside their send window wait for its next opening: state and attempts as they were.
+  const defer = s.statement(`
+    UPDATE campaign_contacts SET next_attempt_at = :at WHERE id = :id AND state IN ('initial', 'retry_scheduled')
+  `)
+  for (const d of decision.deferrals) defer.run({ id: Number(d.id), at: d.progress.nextAttemptAt === null ? null : ms(d.progress.nextAttemptAt) })
 
   // Write back what it decided: the contacts, the ledger and pair rows, the buckets, the number's throughput.
   const byId = new Map(stored.map(({ contact }) => [contact.id, contact]))
@@ -187,7 +232,9 @@ export const claim = (s: Sql, request: Ports.Storage.ClaimRequest): Ports.Storag
   for (const [recipient, at] of decision.pairWrites) pair.run({ phoneNumberId: account.phoneNumberId, recipient, at: ms(at) })
   addBucketDeltas(s, key, decision.bucketDeltas, now)
   writeNumberThroughput(s, account.phoneNumberId, decision.throughput)
-  return { claimed, nextCapacity: decision.nextCapacity }
+  const pace = s.statement(`UPDATE campaigns SET next_send_at = :at WHERE id = :id`)
+  for (const [id, at] of decision.campaignNextFreeAt) pace.run({ id: Number(id), at: ms(at) })
+  return { claimed, nextCapacity: decision.nextCapacity, deferred: decision.deferrals.length }
 }
 
 /** See `StorageShape.throttleNumber`. */

@@ -2,7 +2,7 @@
  * Rows in and out of SQLite: prepared statements, transactions, and the records of the Storage port decoded
  * from rows with Schema (a row that does not fit fails the operation with a StorageError naming the column).
  */
-import { Campaign, ContactState, ErrorClass, Filter, type Ports, Template } from "@megaphone/core"
+import { Campaign, ContactState, ErrorClass, Filter, type Ports, SendWindow, Template } from "@megaphone/core"
 import { Result, Schema } from "effect"
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite"
 
@@ -129,6 +129,7 @@ export const readAccount = reader(
     quality_rating: NullableText,
     throughput_mps: Schema.Number,
     max_mps: Schema.NullOr(Schema.Number),
+    provider: Schema.NullOr(Schema.Literals(["meta", "360dialog"])),
     throughput_level: NullableText,
     name_status: NullableText,
     status: NullableText,
@@ -150,6 +151,7 @@ export const readAccount = reader(
     throughputMps: r.throughput_mps,
     // Absent, not undefined, when the operator set no cap.
     ...(r.max_mps === null ? {} : { maxMps: r.max_mps }),
+    ...(r.provider === null ? {} : { provider: r.provider }),
     throughputLevel: r.throughput_level,
     nameStatus: r.name_status,
     status: r.status,
@@ -205,7 +207,9 @@ export const readCampaign = reader(
     started_at: NullableMillis,
     paused_at: NullableMillis,
     ended_at: NullableMillis,
-    scheduled_at: NullableMillis
+    scheduled_at: NullableMillis,
+    max_mps: Schema.NullOr(Schema.Number),
+    send_window: NullableText
   }),
   (r): Ports.Storage.CampaignRecord => ({
     id: String(r.id),
@@ -214,6 +218,7 @@ export const readCampaign = reader(
     templateName: r.template_name,
     language: r.language,
     note: r.note,
+    maxMps: r.max_mps,
     lifecycle: {
       state: r.state,
       pauseReason: r.pause_reason,
@@ -222,7 +227,9 @@ export const readCampaign = reader(
       pausedAt: dateOrNull(r.paused_at),
       endedAt: dateOrNull(r.ended_at),
       scheduledAt: dateOrNull(r.scheduled_at)
-    }
+    },
+    // Only readable windows are stored (setSendWindow formats a parsed one).
+    sendWindow: r.send_window === null ? null : Result.getOrNull(SendWindow.parse(r.send_window))
   })
 )
 
@@ -287,6 +294,7 @@ export const readContact = reader(
     recipient: Text,
     parameters: Schema.fromJsonString(Strings),
     directory_contact_id: Schema.NullOr(Schema.Number),
+    time_zone: NullableText,
     added_at: Millis,
     state: Schema.Literals(ContactState.states),
     attempts: Schema.Number,
@@ -310,6 +318,7 @@ export const readContact = reader(
       recipient: r.recipient,
       parameters: r.parameters,
       directoryContactId: r.directory_contact_id === null ? null : String(r.directory_contact_id),
+      timeZone: r.time_zone,
       progress: {
         state: r.state,
         attempts: r.attempts,

@@ -14,7 +14,7 @@
  * (claims, outcomes, webhooks), and this module, which implements everything else and wires the port.
  */
 import { Suppression } from "@megaphone/adapters"
-import { Campaign, ContactState, Filter, Ports, type Template } from "@megaphone/core"
+import { Campaign, ContactState, Filter, Ports, SendWindow, type Template } from "@megaphone/core"
 import { Effect, Layer, Option, Result, Schema } from "effect"
 import type { DatabaseSync } from "node:sqlite"
 import * as Dispatch from "./Dispatch.ts"
@@ -161,6 +161,7 @@ export const make = (db: DatabaseSync): StorageShape => {
           quality_rating: a.qualityRating,
           throughput_mps: a.throughputMps,
           max_mps: a.maxMps ?? null,
+          provider: a.provider ?? null,
           throughput_level: a.throughputLevel,
           name_status: a.nameStatus,
           status: a.status,
@@ -172,11 +173,11 @@ export const make = (db: DatabaseSync): StorageShape => {
           INSERT INTO accounts (
             name, phone_number_id, waba_id, portfolio_id, token_env, graph_url, graph_version, display_phone_number,
             messaging_limit, messaging_tier, quality_rating, throughput_mps, max_mps, throughput_level, name_status,
-            status, created_at, updated_at
+            status, created_at, updated_at, provider
           ) VALUES (
             :name, :phone_number_id, :waba_id, :portfolio_id, :token_env, :graph_url, :graph_version,
             :display_phone_number, :messaging_limit, :messaging_tier, :quality_rating, :throughput_mps, :max_mps,
-            :throughput_level, :name_status, :status, :created_at, :updated_at
+            :throughput_level, :name_status, :status, :created_at, :updated_at, :provider
           )
           ON CONFLICT (name) DO UPDATE SET
             phone_number_id = excluded.phone_number_id,
@@ -191,6 +192,7 @@ export const make = (db: DatabaseSync): StorageShape => {
             quality_rating = excluded.quality_rating,
             throughput_mps = excluded.throughput_mps,
             max_mps = excluded.max_mps,
+            provider = excluded.provider,
             throughput_level = excluded.throughput_level,
             name_status = excluded.name_status,
             status = excluded.status,
@@ -341,8 +343,8 @@ export const make = (db: DatabaseSync): StorageShape => {
       atomically("createCampaign", s, () => {
         const lifecycle = Campaign.draft(now)
         const row = s.statement(`
-          INSERT INTO campaigns (name, account_name, template_name, language, note, state, created_at)
-          VALUES (:name, :accountName, :templateName, :language, :note, :state, :createdAt)
+          INSERT INTO campaigns (name, account_name, template_name, language, note, max_mps, state, created_at)
+          VALUES (:name, :accountName, :templateName, :language, :note, :maxMps, :state, :createdAt)
           RETURNING *
         `).get({
           name: campaign.name,
@@ -350,6 +352,7 @@ export const make = (db: DatabaseSync): StorageShape => {
           templateName: campaign.templateName,
           language: campaign.language,
           note: campaign.note,
+          maxMps: campaign.maxMps ?? null,
           state: lifecycle.state,
           createdAt: ms(lifecycle.createdAt)
         })
@@ -360,6 +363,27 @@ export const make = (db: DatabaseSync): StorageShape => {
         Option.fromNullishOr(isId(id) ? s.statement(`SELECT * FROM campaigns WHERE id = :id`).get({ id: Number(id) }) : undefined)
           .pipe(Option.map(readCampaign))),
     listCampaigns: () => query("listCampaigns", () => s.statement(`SELECT * FROM campaigns ORDER BY id`).all().map(readCampaign)),
+    setCampaignMaxMps: (id, maxMps) =>
+      atomically<Ports.Storage.CampaignRecord, Ports.Storage.NotFound>("setCampaignMaxMps", s, () => {
+        const row = isId(id)
+          ? s.statement(`UPDATE campaigns SET max_mps = :maxMps, next_send_at = NULL WHERE id = :id RETURNING *`).get({ id: Number(id), maxMps })
+          : undefined
+        return row === undefined ? Result.fail(new Ports.Storage.NotFound({ entity: "campaign", key: id })) : ok(readCampaign(row))
+      }),
+    setSendWindow: (id, window) =>
+      atomically<Ports.Storage.CampaignRecord, Ports.Storage.NotFound>("setSendWindow", s, () => {
+        const row = isId(id)
+          ? s.statement(`UPDATE campaigns SET send_window = :window WHERE id = :id RETURNING *`)
+            .get({ id: Number(id), window: window === null ? null : SendWindow.format(window) })
+          : undefined
+        if (row === undefined) return Result.fail(new Ports.Storage.NotFound({ entity: "campaign", key: id }))
+        // Only a window gives an initial contact a next attempt time: due again, judged by the new window.
+        s.statement(`
+          UPDATE campaign_contacts SET next_attempt_at = NULL
+          WHERE campaign_id = :id AND state = 'initial' AND next_attempt_at IS NOT NULL
+        `).run({ id: Number(id) })
+        return ok(readCampaign(row))
+      }),
     updateCampaignLifecycle: (id, expected, next) =>
       atomically<Ports.Storage.CampaignRecord, Ports.Storage.NotFound | Ports.Storage.Conflict>("updateCampaignLifecycle", s, () => {
         const current = isId(id) ? s.statement(`SELECT * FROM campaigns WHERE id = :id`).get({ id: Number(id) }) : undefined
@@ -477,11 +501,11 @@ export const make = (db: DatabaseSync): StorageShape => {
           // One row per recipient in a campaign (per phone without one): a second is reported, not added.
           const inserted = s.statement(`
             INSERT INTO campaign_contacts (
-              campaign_id, identity, phone, recipient, parameters, directory_contact_id, added_at,
+              campaign_id, identity, phone, recipient, parameters, directory_contact_id, time_zone, added_at,
               state, attempts, throttled_attempts, next_attempt_at, lease_expires_at, lease_owner, last_error, wamid,
               wa_id, state_times, reserved_quota_key, reserved_slot, previous_sent_at
             ) VALUES (
-              :campaign_id, :identity, :phone, :recipient, :parameters, :directory_contact_id, :added_at,
+              :campaign_id, :identity, :phone, :recipient, :parameters, :directory_contact_id, :time_zone, :added_at,
               :state, :attempts, :throttled_attempts, :next_attempt_at, :lease_expires_at, :lease_owner, :last_error,
               :wamid, :wa_id, :state_times, :reserved_quota_key, :reserved_slot, :previous_sent_at
             )
@@ -495,6 +519,7 @@ export const make = (db: DatabaseSync): StorageShape => {
             directory_contact_id: c.directoryContactId === undefined || c.directoryContactId === null || !isId(c.directoryContactId)
               ? null
               : Number(c.directoryContactId),
+            time_zone: c.timeZone ?? null,
             added_at: ms(now),
             ...progressParams(progress, null, null)
           })

@@ -24,6 +24,8 @@ const statements: ReadonlyArray<string> = [
      quality_rating TEXT,
      throughput_mps REAL NOT NULL,
      max_mps REAL,
+     -- NULL means Meta direct
+     provider TEXT CHECK (provider IN ('meta', '360dialog')),
      throughput_level TEXT,
      name_status TEXT,
      status TEXT,
@@ -70,7 +72,11 @@ const statements: ReadonlyArray<string> = [
      started_at INTEGER,
      paused_at INTEGER,
      ended_at INTEGER,
-     scheduled_at INTEGER
+     scheduled_at INTEGER,
+     max_mps REAL,
+     next_send_at INTEGER,
+     -- the send window in its canonical text (SendWindow.format); NULL: any time
+     send_window TEXT
    ) STRICT`,
 
   // Claims look up the running campaigns of one account.
@@ -86,6 +92,8 @@ const statements: ReadonlyArray<string> = [
      recipient TEXT NOT NULL,
      parameters TEXT NOT NULL,
      directory_contact_id INTEGER,
+     -- the recipient's own IANA zone; NULL: its number's country's
+     time_zone TEXT,
      added_at INTEGER NOT NULL,
      state TEXT NOT NULL CHECK (state IN ('initial', 'in_progress', 'sent', 'delivered', 'read',
        'retry_scheduled', 'error', 'invalid_record', 'sending_failed', 'cancelled')),

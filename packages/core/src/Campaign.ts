@@ -7,6 +7,7 @@
  */
 import { Option, Result, Schema } from "effect"
 import { isPending, states as contactStates, type ContactStateId } from "./ContactState.ts"
+import { HIGH_THROUGHPUT_MPS } from "./Quota.ts"
 import { formatWallTime } from "./Schedule.ts"
 
 /** The campaign state ids, exactly as the CLI and the JSON API spell them. */
@@ -233,3 +234,41 @@ export const retry = (campaign: CampaignLifecycle): Outcome => {
   if (campaign.state === "finished") return Result.succeed({ ...campaign, state: "running", endedAt: null })
   return Result.succeed(campaign)
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Per-campaign rate cap (issue 11, item 6)
+
+/** The highest cap a campaign may have: Meta's highest per-number rate (a higher one could never bind). */
+export const MAX_CAMPAIGN_MPS = HIGH_THROUGHPUT_MPS
+
+/**
+ * A campaign's messages/second cap as an operator writes it (`--max-mps 5`, `0.5` for one every 2 s): a number
+ * above 0 and at most 1,000; the error says what was wrong and what is accepted.
+ */
+export const parseMaxMps = (text: string): Result.Result<number, string> => {
+  const trimmed = text.trim()
+  const value = /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : Number.NaN
+  if (Number.isNaN(value) || value <= 0 || value > MAX_CAMPAIGN_MPS) {
+    return Result.fail(
+      `"${text}" is not a rate: give messages per second as a number above 0 and at most ${MAX_CAMPAIGN_MPS} ` +
+        `(5, or 0.5 for one message every 2 seconds).`
+    )
+  }
+  return Result.succeed(value)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Send window (issue 11, item 2; the claim defers contacts outside it, SendWindow)
+
+/**
+ * Whether the campaign's send window may be set, changed or removed: at any time until it is stopped (a stopped
+ * campaign sends nothing more). A finished one may take a window for contacts added later.
+ */
+export const changeSendWindow = (campaign: CampaignLifecycle): Outcome =>
+  campaign.state === "stopped"
+    ? Result.fail(new CampaignOperationError({
+      operation: "window",
+      state: campaign.state,
+      message: "Cannot change the send window of a stopped campaign: it sends nothing more — create a new campaign."
+    }))
+    : Result.succeed(campaign)

@@ -154,6 +154,11 @@ export type ContactEvent =
    * {@link retryableStates} only, with a new attempt budget.
    */
   | { readonly _tag: "RetryRequested" }
+  /**
+   * The campaign's send window is closed for the recipient: a waiting contact (`initial`, `retry_scheduled`) is due
+   * again at `until`, its next opening. No attempt is used and the state stays.
+   */
+  | { readonly _tag: "Deferred"; readonly until: Date }
 
 /** An event that does not apply to the contact's current state. Safe to log and drop. */
 export class InvalidTransition extends Schema.TaggedError<InvalidTransition>()("InvalidTransition", {
@@ -183,10 +188,10 @@ export const invalidRecord = (now: Date, reason: LastError): ContactProgress => 
   stateTimes: { invalid_record: now }
 })
 
-/** Whether the contact may be claimed now (initial, or a retry that is due). */
+/** Whether the contact may be claimed now: initial, or a retry, whose time (if it has one: a retry's, a window's) has come. */
 export const isDue = (row: ContactProgress, now: Date): boolean =>
-  row.state === "initial" ||
-  (row.state === "retry_scheduled" && (row.nextAttemptAt === null || row.nextAttemptAt.getTime() <= now.getTime()))
+  (row.state === "initial" || row.state === "retry_scheduled") &&
+  (row.nextAttemptAt === null || row.nextAttemptAt.getTime() <= now.getTime())
 
 /**
  * The number of the send in flight or last made: it goes into biz_opaque_callback_data, so a webhook can be
@@ -205,8 +210,8 @@ export const transition = (
     case "Claimed": {
       if (!isDue(row, now)) {
         return invalid(
-          row.state === "retry_scheduled"
-            ? `the retry is not due until ${row.nextAttemptAt?.toISOString()}`
+          (row.state === "retry_scheduled" || row.state === "initial") && row.nextAttemptAt !== null
+            ? `the contact is not due until ${row.nextAttemptAt.toISOString()}`
             : `only initial contacts and due retries can be claimed`
         )
       }
@@ -280,6 +285,10 @@ export const transition = (
     case "RetryRequested": {
       if (!isRetryable(row.state)) return invalid(`only ${retryableStates.join(" and ")} contacts can be retried`)
       return Result.succeed(retry(row, now))
+    }
+    case "Deferred": {
+      if (row.state !== "initial" && row.state !== "retry_scheduled") return invalid("only a waiting contact can wait for its send window")
+      return Result.succeed({ ...row, nextAttemptAt: event.until })
     }
   }
 }

@@ -240,7 +240,7 @@ export interface BlankCsv {
 const describe = (variable: TemplateVariable): string => {
   const example = variable.example === undefined ? "" : `, e.g. "${variable.example}"`
   const limit = variable.kind === "image" || variable.kind === "video" || variable.kind === "document"
-    ? "an https link anyone can download"
+    ? `an https link anyone can download, or the id of ${variable.kind === "image" ? "an image" : `a ${variable.kind}`} uploaded to Meta`
     : `at most ${variable.maxLength} characters`
   return `${variable.key}: ${variable.label}${example}; ${limit}`
 }
@@ -320,16 +320,36 @@ const LINE_BREAK = /[\r\n\u2028\u2029]/
 const TOO_MANY_SPACES = / {5,}/
 const isMedia = (variable: TemplateVariable) => variable.kind === "image" || variable.kind === "video" || variable.kind === "document"
 
+// The id Meta returns for uploaded media (`POST /{PHONE_NUMBER_ID}/media`) is a string of digits.
+const MEDIA_ID = /^\d+$/
+
+/** Whether a media header value is the id of media uploaded to Meta rather than a link. */
+export const isMediaId = (value: string): boolean => MEDIA_ID.test(value)
+
+/** Why a media header value is neither an https link nor a media id; `shown` is how the message quotes it. */
+const mediaProblem = (kind: string, value: string, shown: string): { explanation: string; fix: string } | undefined => {
+  if (isMediaId(value)) return undefined
+  const either = `Give a public https:// link to the ${kind}, or the id of media uploaded to Meta (digits only).`
+  if (/\s/.test(value)) {
+    return { explanation: `${shown} contains a space or a line break, which a link cannot hold.`, fix: `Write a space in a link as %20. ${either}` }
+  }
+  const link = URL.canParse(value) ? new URL(value) : undefined
+  if (link === undefined) return { explanation: `${shown} is neither an https link nor a media id.`, fix: either }
+  if (link.protocol !== "https:" || link.hostname === "") {
+    return { explanation: `${shown} is not an https link; media links are sent over https only.`, fix: either }
+  }
+  return undefined
+}
+
 /** Meta's rules for one value (whatsapp-cloud-api.md §1); the per-component length after hydration is checked in {@link resolve}. */
-const checkValue = (variable: TemplateVariable, value: string): Array<ParameterProblem> => {
+const checkValue = (variable: TemplateVariable, value: string, column?: string): Array<ParameterProblem> => {
   const problems: Array<ParameterProblem> = []
   const add = (rule: ParameterProblem["rule"], explanation: string, fix: string) =>
     problems.push({ variable: variable.key, value: excerpt(value), rule, explanation, fix })
   if (isMedia(variable)) {
-    const link = URL.canParse(value) ? new URL(value) : undefined
-    if (link?.protocol !== "https:" || /\s/.test(value)) {
-      add("not_https_link", `"${excerpt(value)}" is not an https link.`, `Give a public https:// link to the ${variable.kind}.`)
-    }
+    const shown = column === undefined ? `"${excerpt(value)}"` : `"${excerpt(value)}" (column "${column}")`
+    const problem = mediaProblem(variable.kind, value, shown)
+    if (problem !== undefined) add("not_https_link", problem.explanation, problem.fix)
   } else if (variable.kind === "url_suffix") {
     if (/\s/.test(value)) {
       add("whitespace_in_url", `"${excerpt(value)}" contains spaces or line breaks, which cannot be part of a link.`, "Remove them, or use URL-safe text (e.g. dashes).")
@@ -376,7 +396,7 @@ export const resolve = (
       })
       continue
     }
-    problems.push(...checkValue(variable, value))
+    problems.push(...checkValue(variable, value, contact === "" ? undefined : binding.column))
     values.push({ variable, value, source: contact === "" ? "default" : "contact" })
   }
 
@@ -450,11 +470,14 @@ export interface TextParameter {
   readonly text: string
 }
 
-/** A media header parameter, by public link. */
+/** Where Meta takes a header's media from: a public link, or the id of media uploaded to Meta. */
+export type MediaSource = { readonly link: string } | { readonly id: string }
+
+/** A media header parameter (whatsapp-cloud-api.md §1); a document may name the file the recipient sees. */
 export type MediaParameter =
-  | { readonly type: "image"; readonly image: { readonly link: string } }
-  | { readonly type: "video"; readonly video: { readonly link: string } }
-  | { readonly type: "document"; readonly document: { readonly link: string } }
+  | { readonly type: "image"; readonly image: MediaSource }
+  | { readonly type: "video"; readonly video: MediaSource }
+  | { readonly type: "document"; readonly document: MediaSource & { readonly filename?: string } }
 
 /** A COPY_CODE button's parameter. */
 export interface CouponCodeParameter {
@@ -516,11 +539,33 @@ const textParameter = (resolved: ResolvedValue): TextParameter =>
     ? { type: "text", text: resolved.value }
     : { type: "text", parameter_name: resolved.variable.parameterName, text: resolved.value }
 
+const mediaSource = (value: string): MediaSource => (isMediaId(value) ? { id: value } : { link: value })
+
+/**
+ * The file name a document link ends with (`https://…/Faktura%2042.pdf` → `Faktura 42.pdf`), which the recipient
+ * sees instead of an untitled file; none when the link's last segment has no extension.
+ */
+export const documentFilename = (link: string): string | undefined => {
+  const last = URL.canParse(link) ? new URL(link).pathname.split("/").at(-1) ?? "" : ""
+  let name = last
+  try {
+    name = decodeURIComponent(last)
+  } catch {
+    // A malformed escape: the segment as written is still the best name there is.
+  }
+  name = name.replaceAll("/", "_").trim()
+  return /^[^.].*\.[A-Za-z0-9]{1,10}$/.test(name) && name.length <= 240 ? name : undefined
+}
+
 const headerParameter = (resolved: ResolvedValue): TextParameter | MediaParameter => {
+  const value = resolved.value
   switch (resolved.variable.kind) {
-    case "image": return { type: "image", image: { link: resolved.value } }
-    case "video": return { type: "video", video: { link: resolved.value } }
-    case "document": return { type: "document", document: { link: resolved.value } }
+    case "image": return { type: "image", image: mediaSource(value) }
+    case "video": return { type: "video", video: mediaSource(value) }
+    case "document": {
+      const filename = isMediaId(value) ? undefined : documentFilename(value)
+      return { type: "document", document: filename === undefined ? mediaSource(value) : { link: value, filename } }
+    }
     default: return textParameter(resolved)
   }
 }

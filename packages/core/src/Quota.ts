@@ -495,6 +495,22 @@ export interface PlanInput {
   readonly horizonMs?: number
   readonly pairSpacingMs?: number
   readonly backoff?: BackoffPolicy
+  /** Recipients whose campaign has a rate ceiling of its own (a per-campaign cap), and those ceilings. */
+  readonly groups?: SendGroups
+}
+
+/** A group of sends (a campaign) with a messages/second ceiling of its own, below the number's. */
+export interface GroupPace {
+  /** The group's next free instant, like the number's `nextFreeAt`: its sends start no sooner. */
+  readonly nextFreeAt: Date
+  /** Its messages per second. */
+  readonly mps: number
+}
+
+/** Which candidates belong to a rate-capped group, and each group's pace. Recipients of no group: the number's rate only. */
+export interface SendGroups {
+  readonly groupOf: ReadonlyMap<string, string>
+  readonly paces: ReadonlyMap<string, GroupPace>
 }
 
 /** A send that may go, and when it may start. */
@@ -525,6 +541,8 @@ export interface SendPlan {
   readonly pairLastSent: ReadonlyMap<string, Date>
   /** Undefined when nothing was deferred. */
   readonly nextCapacity: NextCapacity | undefined
+  /** The groups' next free instants after this plan (only groups that got sends). */
+  readonly groupNextFreeAt: ReadonlyMap<string, Date>
 }
 
 /** The binding limit of a deferred send: the latest of its constraints; more specific reasons win ties. */
@@ -562,9 +580,12 @@ const planWith = <S>(input: Omit<PlanInput, "messagingLedger">, messaging: Messa
     input.max ?? Infinity,
     slotsWithin(input.throughputState, input.mps, t, input.horizonMs ?? 1_000, policy)
   )
-  const decided = admitInOrder(pair.ready, messaging.isCounted, messaging.used, input.messagingLimit, room)
-  const reservation = reserveSlots(input.throughputState, decided.admitted.length, input.mps, input.now, policy)
-  const sends = decided.admitted.map((recipient, i) => ({ recipient, slot: reservation.slots[i] ?? input.now }))
+  const ready = input.groups === undefined ? pair.ready : orderByPace(pair.ready, input, policy)
+  const decided = admitInOrder(ready, messaging.isCounted, messaging.used, input.messagingLimit, room)
+  const reservation = input.groups === undefined
+    ? unpaced(reserveSlots(input.throughputState, decided.admitted.length, input.mps, input.now, policy), decided.admitted, input.now)
+    : reservePaced(input.throughputState, decided.admitted, input, input.groups, policy)
+  const sends = reservation.sends
   const messagingState = messaging.record(sends.map(({ recipient, slot }) => [recipient, slot.getTime()] as const))
   const pairLastSent = new Map(input.pairLastSent)
   for (const { recipient, slot } of sends) pairLastSent.set(recipient, slot)
@@ -573,8 +594,11 @@ const planWith = <S>(input: Omit<PlanInput, "messagingLedger">, messaging: Messa
   const messagingFull = !hasRoom(decided.used, input.messagingLimit)
   const messagingAt = messagingFull ? messaging.freeAt(messagingState) : undefined
   const pairAt = new Map(pair.waiting.map((w) => [w.recipient, w.readyAt.getTime()]))
-  const deferred = [...pair.waiting.map((w) => w.recipient), ...decided.overLimit, ...decided.overRoom].map(
+  const beyondAt = new Map(reservation.beyond.map((b) => [b.recipient, b.at]))
+  const deferred = [...pair.waiting.map((w) => w.recipient), ...decided.overLimit, ...decided.overRoom, ...beyondAt.keys()].map(
     (recipient): DeferredSend => {
+      const paced = beyondAt.get(recipient)
+      if (paced !== undefined) return { recipient, reason: "throughput", readyAt: new Date(paced) }
       const constraints: Array<readonly [CapacityReason, number | undefined]> = []
       if (messagingFull && !messaging.isCounted(recipient)) constraints.push(["messaging_limit", messagingAt?.getTime()])
       const pairReady = pairAt.get(recipient)
@@ -589,7 +613,120 @@ const planWith = <S>(input: Omit<PlanInput, "messagingLedger">, messaging: Messa
     messagingState,
     throughputState: reservation.state,
     pairLastSent,
-    nextCapacity: earliest(deferred)
+    nextCapacity: earliest(deferred),
+    groupNextFreeAt: reservation.groupNextFreeAt
+  }
+}
+
+/**
+ * Candidates in the order their slots will come: the uncapped ones keep their order at the number's rate, and
+ * each capped group's sends are slotted in where its own, slower pace puts them — so uncapped sends fill the
+ * number's slots between a capped campaign's and no slot waits for a capped send while others could go.
+ */
+const orderByPace = (ready: ReadonlyArray<string>, input: Omit<PlanInput, "messagingLedger">, policy: BackoffPolicy): ReadonlyArray<string> => {
+  const groups = input.groups as SendGroups
+  const t = input.now.getTime()
+  const milli = rateMilli(input.throughputState, input.mps, t, policy)
+  const uncapped: Array<string> = []
+  const queues = new Map<string, { readonly recipients: Array<string>; next: number; readonly milli: number }>()
+  for (const recipient of ready) {
+    const group = groups.groupOf.get(recipient)
+    const pace = group === undefined ? undefined : groups.paces.get(group)
+    if (group === undefined || pace === undefined) {
+      uncapped.push(recipient)
+      continue
+    }
+    const queue = queues.get(group) ?? { recipients: [], next: Math.max(t, pace.nextFreeAt.getTime()), milli: paceMilli(pace) }
+    queue.recipients.push(recipient)
+    queues.set(group, queue)
+  }
+  // The same walk as reservePaced: at each number slot, a capped send whose time has come, else an uncapped one.
+  let base = Math.max(t, input.throughputState.nextFreeAt.getTime())
+  let sinceBase = 0
+  let u = 0
+  const order: Array<string> = []
+  while (order.length < ready.length) {
+    const cursor = base + offsetMs(sinceBase, milli)
+    let due: { readonly recipients: Array<string>; next: number; readonly milli: number } | undefined
+    for (const queue of queues.values()) {
+      if (queue.recipients.length > 0 && (due === undefined || queue.next < due.next)) due = queue
+    }
+    if (due !== undefined && (due.next <= cursor || u >= uncapped.length)) {
+      const at = Math.max(cursor, due.next)
+      if (at > cursor) {
+        base = at
+        sinceBase = 0
+      }
+      order.push(due.recipients.shift() as string)
+      due.next = at + offsetMs(1, due.milli)
+    } else order.push(uncapped[u++] as string)
+    sinceBase++
+  }
+  return order
+}
+
+/** A reservation without groups, in the shape of {@link reservePaced}. */
+const unpaced = (reservation: SlotReservation, admitted: ReadonlyArray<string>, now: Date) => ({
+  state: reservation.state,
+  sends: admitted.map((recipient, i): PlannedSend => ({ recipient, slot: reservation.slots[i] ?? now })),
+  beyond: [] as ReadonlyArray<{ readonly recipient: string; readonly at: number }>,
+  groupNextFreeAt: new Map<string, Date>()
+})
+
+const paceMilli = (pace: GroupPace): number => Math.max(1, Math.floor(pace.mps * 1000))
+
+/**
+ * Slots for admitted sends in order when some belong to capped groups: each send starts at the number's next
+ * slot or its group's, whichever is later, and sets both forward — the number's by 1/rate, the group's by 1/its
+ * rate. Sends whose slot would start past the horizon are not handed out (they stay due).
+ */
+const reservePaced = (
+  state: ThroughputState,
+  admitted: ReadonlyArray<string>,
+  input: Omit<PlanInput, "messagingLedger">,
+  groups: SendGroups,
+  policy: BackoffPolicy
+) => {
+  const t = input.now.getTime()
+  const end = t + (input.horizonMs ?? 1_000)
+  const milli = rateMilli(state, input.mps, t, policy)
+  // The number's slots count from a base so offsets stay exact; a gap (waiting for a group) starts a new base.
+  let base = Math.max(state.nextFreeAt.getTime(), t)
+  let sinceBase = 0
+  const groupNext = new Map<string, number>()
+  const sends: Array<PlannedSend> = []
+  const beyond: Array<{ readonly recipient: string; readonly at: number }> = []
+  for (const recipient of admitted) {
+    const group = groups.groupOf.get(recipient)
+    const pace = group === undefined ? undefined : groups.paces.get(group)
+    const numberAt = base + offsetMs(sinceBase, milli)
+    const groupAt = group === undefined || pace === undefined
+      ? numberAt
+      : groupNext.get(group) ?? Math.max(t, pace.nextFreeAt.getTime())
+    const at = Math.max(numberAt, groupAt)
+    // Past the horizon: not handed out now. The number's slot is not used, so a later uncapped send takes it.
+    if (at >= end) {
+      beyond.push({ recipient, at })
+      continue
+    }
+    if (at > numberAt) {
+      base = at
+      sinceBase = 0
+    }
+    sinceBase++
+    sends.push({ recipient, slot: new Date(at) })
+    if (group !== undefined && pace !== undefined) groupNext.set(group, at + offsetMs(1, paceMilli(pace)))
+  }
+  const recovered = factorAt(state, t, policy) >= 1
+  return {
+    sends,
+    beyond,
+    groupNextFreeAt: new Map([...groupNext].map(([group, at]) => [group, new Date(at)])),
+    state: {
+      nextFreeAt: sends.length > 0 ? new Date(base + offsetMs(sinceBase, milli)) : state.nextFreeAt,
+      rateFactor: recovered ? 1 : state.rateFactor,
+      decreasedAt: recovered ? undefined : state.decreasedAt
+    }
   }
 }
 

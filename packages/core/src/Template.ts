@@ -283,14 +283,16 @@ const UNSUPPORTED_BUTTONS = ["OTP", "CATALOG", "MPM"]
 const analyzeHeader = (header: HeaderComponent, format: Template["parameter_format"]): TemplateAnalysis => {
   const media = MEDIA_FORMATS[header.format]
   if (media !== undefined) {
+    // Graph returns the sample as a link when listing; an upload handle (`4::aW…`) is no value to send.
+    const sample = header.example?.header_handle?.[0]
     return {
       variables: [withExample({
         key: `header.${media}`,
         component: "header",
         kind: media,
-        label: `Header ${media} (public https link)`,
+        label: `Header ${media} (https link or media id)`,
         maxLength: LIMITS.mediaLink
-      }, header.example?.header_handle?.[0])],
+      }, sample?.startsWith("https://") === true ? sample : undefined)],
       problems: []
     }
   }
@@ -405,6 +407,10 @@ export const analyze = (template: Template): TemplateAnalysis => {
   }
   return { variables: parts.flatMap((part) => part.variables), problems: parts.flatMap((part) => part.problems) }
 }
+
+/** What the template's header is: `text`, `image`, `video`, `document`, another format in lower case, or none. */
+export const headerKind = (template: Template): string | undefined =>
+  template.components.find(isHeader)?.format.toLowerCase()
 
 /** The text of the text header and of the body, as Meta will render them before hydration. */
 export const texts = (template: Template): { readonly header?: string; readonly body?: string } => {

@@ -10,7 +10,7 @@ const templateJson = fc.record({
   bodyVariables: fc.integer({ min: 0, max: 6 }),
   repeatFirst: fc.boolean(),
   fixedText: fc.string({ maxLength: 300 }).map((text) => text.replace(/[{}]/g, "")),
-  header: fc.constantFrom("none", "text", "fixed", "image", "document"),
+  header: fc.constantFrom("none", "text", "fixed", "image", "video", "document"),
   urlButton: fc.boolean(),
   couponButton: fc.boolean()
 }).map(({ format, bodyVariables, repeatFirst, fixedText, header, urlButton, couponButton }) => {
@@ -21,6 +21,7 @@ const templateJson = fc.record({
   if (header === "text") components.push({ type: "HEADER", format: "TEXT", text: `Order {{${format === "NAMED" ? "order" : "1"}}}` })
   if (header === "fixed") components.push({ type: "HEADER", format: "TEXT", text: "Your order" })
   if (header === "image") components.push({ type: "HEADER", format: "IMAGE" })
+  if (header === "video") components.push({ type: "HEADER", format: "VIDEO" })
   if (header === "document") components.push({ type: "HEADER", format: "DOCUMENT" })
   components.push({ type: "BODY", text: body })
   const buttons: Array<unknown> = [{ type: "QUICK_REPLY", text: "Stop" }]
@@ -37,7 +38,8 @@ const templateJson = fc.record({
 // Contact values as they arrive from real CSVs: blanks, line breaks, tabs, runs of spaces, long text, links.
 const cell = fc.oneof(
   fc.string({ maxLength: 40 }),
-  fc.constantFrom("", " ", "\t", "pane", "a\nb", "a\tb", "x     y", "x    y", "https://cdn.example/a.jpg", "http://x.example", "SPRING25"),
+  fc.constantFrom("", " ", "\t", "pane", "a\nb", "a\tb", "x     y", "x    y", "https://cdn.example/a.jpg", "http://x.example", "SPRING25",
+    "1215647396592284", "https://cdn.example/Faktura%2042.pdf", "https://cdn.example/a b.pdf", "ftp://cdn.example/a.pdf"),
   fc.string({ unit: fc.constantFrom("a", " ", "\n", "\t", "é", "/"), maxLength: 30 }),
   fc.string({ unit: fc.constantFrom("x", "y"), minLength: 10, maxLength: 1100 }),
   // Each fits alone, but two or three together overflow the body: the limit after hydration.
@@ -90,7 +92,7 @@ describe("Mapping properties", () => {
       for (const { variable, value } of result.success.values) {
         expect(value).not.toBe("")
         expect(value.length).toBeLessThanOrEqual(variable.maxLength)
-        if (isMedia(variable)) expect(new URL(value).protocol).toBe("https:")
+        if (isMedia(variable)) expect(/^\d+$/.test(value) || (new URL(value).protocol === "https:" && !/\s/.test(value))).toBe(true)
         else if (variable.kind === "url_suffix") expect(value).not.toMatch(/\s/)
         else {
           expect(value).not.toMatch(/[\n\r\t]/)
@@ -116,5 +118,46 @@ describe("Mapping properties", () => {
       expect(bodyComponent?.parameters.length ?? 0).toBe(expected)
       if (expected === 0) expect(bodyComponent).toBeUndefined()
     }), { numRuns: 300 })
+  })
+
+  it("a media header value is sent exactly when it is an https link or a media id, as one parameter of the header's kind", () => {
+    const mediaValue = fc.oneof(
+      cell,
+      fc.webUrl({ validSchemes: ["https", "http"], withQueryParameters: true, withFragments: true }),
+      fc.stringMatching(/^[0-9]{1,20}$/),
+      fc.string({ unit: fc.constantFrom("a", "/", ".", ":", "%", " ", "1"), maxLength: 30 }).map((path) => `https://cdn.example/${path}`)
+    )
+    fc.assert(fc.property(fc.constantFrom("IMAGE" as const, "VIDEO" as const, "DOCUMENT" as const), mediaValue, (format, value) => {
+      const template = Template.decode({ id: "1", name: "media", language: "cs", status: "APPROVED", category: "MARKETING", components: [{ type: "HEADER", format }] })
+      if (Result.isFailure(template)) throw new Error(template.failure.message)
+      const kind = format.toLowerCase()
+      const resolved = Mapping.resolve(template.success, mappingOf(template.success, false), { c0: value })
+      const trimmed = value.trim()
+      const link = URL.canParse(trimmed) ? new URL(trimmed) : undefined
+      const acceptable = trimmed !== "" && trimmed.length <= Template.LIMITS.mediaLink &&
+        (/^\d+$/.test(trimmed) || (link?.protocol === "https:" && link.hostname !== "" && !/\s/.test(trimmed)))
+      expect(Result.isSuccess(resolved)).toBe(acceptable)
+      if (Result.isFailure(resolved)) {
+        expect(resolved.failure.problems.every((problem) => problem.variable === `header.${kind}`)).toBe(true)
+        return
+      }
+      const payload = Mapping.buildPayload(template.success, "420601123456", resolved.success)
+      if (Result.isFailure(payload)) throw new Error(payload.failure.message)
+      const components = payload.success.template.components
+      expect(components).toHaveLength(1)
+      const parameters = components[0]?.type === "header" ? components[0].parameters : []
+      expect(parameters).toHaveLength(1)
+      const parameter = parameters[0] as unknown as Record<string, Record<string, string>>
+      expect(parameter["type"]).toBe(kind)
+      const media = parameter[kind] ?? {}
+      // Exactly one source: the id when the value is digits, else the link; a filename only on a document link.
+      expect(Object.keys(media).filter((key) => key === "link" || key === "id")).toEqual([/^\d+$/.test(trimmed) ? "id" : "link"])
+      expect(media["link"] ?? media["id"]).toBe(trimmed)
+      if (media["filename"] !== undefined) {
+        expect(kind).toBe("document")
+        expect(media["filename"]).not.toMatch(/\//)
+        expect(media["filename"].trim()).not.toBe("")
+      }
+    }), { numRuns: 500 })
   })
 })

@@ -125,7 +125,9 @@ describe("the seed's order-confirmation story (positional CSV)", () => {
     expect(blank.csv).toBe("phone,1,2,3\r\n")
     expect(blank.docs[0]).toContain("phone number with country code")
     expect(blank.docs[1]).toMatch(/^1: Body \{\{1\}\}; at most \d+ characters$/)
-    expect(Mapping.blankCsv(namedTemplate).docs[1]).toBe("header.image: Header image (public https link); an https link anyone can download")
+    expect(Mapping.blankCsv(namedTemplate).docs[1]).toBe(
+      "header.image: Header image (https link or media id); an https link anyone can download, or the id of an image uploaded to Meta"
+    )
   })
 })
 
@@ -328,5 +330,103 @@ describe("Mapping.fromRecord", () => {
   it("names every variable the stored values lack or that Meta would refuse", () => {
     const error = failure(Mapping.fromRecord(orderDone, { 1: "pane", 3: "a\nb" }))
     expect(error.problems.map((problem) => [problem.variable, problem.rule])).toEqual([["2", "empty"], ["3", "line_break"]])
+  })
+})
+
+describe("media header templates (issue 11)", () => {
+  const withHeader = (format: "IMAGE" | "VIDEO" | "DOCUMENT") =>
+    decoded({
+      id: "4001",
+      name: `catalog_${format.toLowerCase()}`,
+      language: "cs",
+      status: "APPROVED",
+      category: "MARKETING",
+      components: [
+        { type: "HEADER", format, example: { header_handle: ["4::aW1hZ2UvanBlZw==:ARa1ZDhw"] } },
+        { type: "BODY", text: "Dobrý den, {{1}}, posíláme jarní katalog." }
+      ]
+    })
+  const image = withHeader("IMAGE")
+  const video = withHeader("VIDEO")
+  const document = withHeader("DOCUMENT")
+  const header = ["phone", "media", "name"]
+
+  /** The header component of the payload for one CSV row of `template`. */
+  const headerOf = (template: Template.Template, media: string, defaults: Readonly<Record<string, string>> = {}) => {
+    const mapping = success(Mapping.fromCsvHeader(template, header, defaults))
+    const resolved = success(Mapping.resolve(template, mapping, Mapping.csvRow(header, ["+420601123456", media, "Jano"])))
+    return success(Mapping.buildPayload(template, "420601123456", resolved)).template.components[0]
+  }
+
+  it("is a variable of its own, before the body's, in the blank CSV; an upload handle is no example", () => {
+    expect(Template.variables(image).map((variable) => [variable.key, variable.kind, variable.example])).toEqual([
+      ["header.image", "image", undefined],
+      ["1", "text", undefined]
+    ])
+    expect(Mapping.blankCsv(document).header).toEqual(["phone", "header.document", "1"])
+    const sample = decoded({ ...image, components: [{ type: "HEADER", format: "IMAGE", example: { header_handle: ["https://scontent.whatsapp.net/a.jpg"] } }] })
+    expect(Template.variables(sample)[0]?.example).toBe("https://scontent.whatsapp.net/a.jpg")
+    expect(Template.headerKind(image)).toBe("image")
+    expect(Template.headerKind(shipping)).toBe("text")
+    expect(Template.headerKind(orderDone)).toBeUndefined()
+  })
+
+  it("sends Meta's documented shapes: a link or a media id per kind", () => {
+    expect(headerOf(image, "https://cdn.example.com/jaro.jpg")).toEqual(
+      { type: "header", parameters: [{ type: "image", image: { link: "https://cdn.example.com/jaro.jpg" } }] }
+    )
+    expect(headerOf(image, "1215647396592284")).toEqual({ type: "header", parameters: [{ type: "image", image: { id: "1215647396592284" } }] })
+    expect(headerOf(video, "https://cdn.example.com/jaro.mp4?v=2")).toEqual(
+      { type: "header", parameters: [{ type: "video", video: { link: "https://cdn.example.com/jaro.mp4?v=2" } }] }
+    )
+    expect(headerOf(video, "987654321")).toEqual({ type: "header", parameters: [{ type: "video", video: { id: "987654321" } }] })
+  })
+
+  it("names a document after its link's file, which the recipient sees; an id or a link without a file name has none", () => {
+    expect(headerOf(document, "https://cdn.example.com/faktury/Faktura%202024-42.pdf")).toEqual({
+      type: "header",
+      parameters: [{ type: "document", document: { link: "https://cdn.example.com/faktury/Faktura%202024-42.pdf", filename: "Faktura 2024-42.pdf" } }]
+    })
+    expect(headerOf(document, "1215647396592284")).toEqual({ type: "header", parameters: [{ type: "document", document: { id: "1215647396592284" } }] })
+    expect(headerOf(document, "https://cdn.example.com/invoice?id=42")).toEqual(
+      { type: "header", parameters: [{ type: "document", document: { link: "https://cdn.example.com/invoice?id=42" } }] }
+    )
+    expect(Mapping.documentFilename("https://cdn.example.com/a/%E0%A4%A.pdf")).toBe("%E0%A4%A.pdf")
+    expect(Mapping.documentFilename("https://cdn.example.com/a/x%2Fy.pdf")).toBe("x_y.pdf")
+    expect(Mapping.documentFilename("https://cdn.example.com/.hidden")).toBeUndefined()
+  })
+
+  it("takes a fixed value per campaign as the default of an empty column", () => {
+    expect(headerOf(image, "", { "header.image": "https://cdn.example.com/default.jpg" })).toEqual(
+      { type: "header", parameters: [{ type: "image", image: { link: "https://cdn.example.com/default.jpg" } }] }
+    )
+    // A directory mapping: no column at all, the same link for every contact.
+    const fixed = success(Mapping.validate(image, { phoneColumn: "phone", variables: { "header.image": { default: "https://cdn.example.com/a.jpg" }, 1: { column: "name" } } }, ["phone", "name"]))
+    expect(success(Mapping.resolve(image, fixed, { phone: "+420601123456", name: "Jano" })).values[0]).toMatchObject({ value: "https://cdn.example.com/a.jpg", source: "default" })
+  })
+
+  it("refuses what is neither an https link nor a media id, naming the column, with how to fix it", () => {
+    const mapping = success(Mapping.fromCsvHeader(image, header))
+    const refused = (media: string) => failure(Mapping.resolve(image, mapping, Mapping.csvRow(header, ["+420601123456", media, "Jano"]))).problems
+    for (const media of ["http://cdn.example.com/a.jpg", "ftp://cdn.example.com/a.jpg", "cdn.example.com/a.jpg", "https://cdn.example.com/a b.jpg", "12 34", "-5"]) {
+      const problems = refused(media)
+      expect(problems.map((problem) => [problem.variable, problem.rule])).toEqual([["header.image", "not_https_link"]])
+      expect(problems[0]?.explanation).toContain(`(column "media")`)
+      expect(problems[0]?.fix).toContain("https://")
+    }
+    expect(refused("http://cdn.example.com/a.jpg")[0]?.explanation).toBe(
+      `"http://cdn.example.com/a.jpg" (column "media") is not an https link; media links are sent over https only.`
+    )
+    expect(refused("https://cdn.example.com/a b.jpg")[0]?.fix).toContain("%20")
+    expect(refused("x".repeat(2100)).map((problem) => problem.rule)).toEqual(["not_https_link", "too_long"])
+    // A bad default is one mapping error before any contact.
+    const error = failure(Mapping.fromCsvHeader(image, header, { "header.image": "http://cdn.example.com/a.jpg" }))
+    expect(error.issues.map((issue) => [issue.code, issue.variable])).toEqual([["invalid_default", "header.image"]])
+    expect(error.message).toContain("The default of variable header.image: \"http://cdn.example.com/a.jpg\" is not an https link")
+  })
+
+  it("checks stored values again before sending", () => {
+    expect(success(Mapping.fromRecord(image, { "header.image": "55", 1: "Jano" })).values[0]?.value).toBe("55")
+    expect(failure(Mapping.fromRecord(image, { "header.image": "http://x.example/a.jpg", 1: "Jano" })).problems.map((problem) => problem.rule)).toEqual(["not_https_link"])
   })
 })

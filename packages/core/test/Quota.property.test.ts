@@ -294,3 +294,81 @@ describe("planSends", () => {
     )
   })
 })
+
+describe("per-campaign rate caps (groups)", () => {
+  // Two capped groups and uncapped recipients share one number; plans follow each other like claims do.
+  const groupOf = (r: string): string | undefined => {
+    const i = Number(r.slice(-3))
+    return i % 3 === 0 ? "a" : i % 3 === 1 ? "b" : undefined
+  }
+  const groupStep = fc.record({
+    gap: fc.oneof(fc.integer({ min: 0, max: 1_500 }), fc.integer({ min: 0, max: 20_000 })),
+    fresh: fc.integer({ min: 0, max: 40 }),
+    horizon: fc.constantFrom(200, 1_000, 2_000),
+    throttle: fc.boolean()
+  })
+  it("holds every group to its rate and the number to its own, hands out no slot past the horizon, and loses no candidate", () => {
+    fc.assert(
+      fc.property(
+        fc.array(groupStep, { minLength: 1, maxLength: 25 }),
+        fc.constantFrom(20, 80, 1_000),
+        fc.constantFrom(1, 3, 7),
+        fc.constantFrom(2, 5, 19),
+        (steps, rate, capA, capB) => {
+          let now = T0
+          let throughput = Quota.initialThroughput
+          let paces = new Map<string, Quota.GroupPace>([
+            ["a", { nextFreeAt: new Date(0), mps: capA }],
+            ["b", { nextFreeAt: new Date(0), mps: capB }]
+          ])
+          let next = 0
+          let waiting: Array<string> = []
+          const byGroup = new Map<string, Array<number>>([["a", []], ["b", []]])
+          const all: Array<number> = []
+          for (const s of steps) {
+            now += s.gap
+            if (s.throttle) throughput = Quota.throttled(throughput, new Date(now))
+            for (let i = 0; i < s.fresh; i++) waiting.push(`420601${String(next++).padStart(6, "0")}`)
+            const plan = Quota.planSends({
+              candidates: waiting, messagingLedger: Quota.emptyLedger, messagingLimit: "unlimited", throughputState: throughput,
+              mps: rate, pairLastSent: new Map(), now: new Date(now), horizonMs: s.horizon,
+              groups: { groupOf: new Map(waiting.flatMap((r) => { const g = groupOf(r); return g === undefined ? [] : [[r, g] as const] })), paces }
+            })
+            const sent = new Set(plan.sends.map((p) => p.recipient))
+            const deferred = new Set(plan.deferred.map((d) => d.recipient))
+            for (const r of waiting) expect(sent.has(r) !== deferred.has(r)).toBe(true)
+            for (const p of plan.sends) {
+              const at = p.slot.getTime()
+              expect(at).toBeGreaterThanOrEqual(now)
+              expect(at).toBeLessThan(now + s.horizon)
+              all.push(at)
+              const g = groupOf(p.recipient)
+              if (g !== undefined) byGroup.get(g)?.push(at)
+            }
+            waiting = waiting.filter((r) => !sent.has(r))
+            throughput = plan.throughputState
+            paces = new Map([...paces].map(([g, pace]) => [g, { ...pace, nextFreeAt: plan.groupNextFreeAt.get(g) ?? pace.nextFreeAt }]))
+          }
+          expect(maxPerSecond(all)).toBeLessThanOrEqual(rate)
+          expect(maxPerSecond(byGroup.get("a") ?? [])).toBeLessThanOrEqual(capA)
+          expect(maxPerSecond(byGroup.get("b") ?? [])).toBeLessThanOrEqual(capB)
+        }
+      )
+    )
+  })
+
+  it("lets uncapped sends use the number's slots between a capped campaign's", () => {
+    const capped = Array.from({ length: 50 }, (_, i) => `4206019${String(i).padStart(5, "0")}`)
+    const free = Array.from({ length: 50 }, (_, i) => `4206018${String(i).padStart(5, "0")}`)
+    const plan = Quota.planSends({
+      candidates: [...capped, ...free], messagingLedger: Quota.emptyLedger, messagingLimit: "unlimited",
+      throughputState: Quota.initialThroughput, mps: 50, pairLastSent: new Map(), now: new Date(T0), horizonMs: 1_000,
+      groups: { groupOf: new Map(capped.map((r) => [r, "slow"])), paces: new Map([["slow", { nextFreeAt: new Date(0), mps: 5 }]]) }
+    })
+    const sentCapped = plan.sends.filter((p) => capped.includes(p.recipient)).length
+    expect(sentCapped).toBe(5)
+    // The number's 50 slots in the second: 5 for the capped campaign, the other 45 for the uncapped one.
+    expect(plan.sends).toHaveLength(50)
+    expect(plan.groupNextFreeAt.get("slow")?.getTime()).toBe(T0 + 1_000)
+  })
+})

@@ -1,10 +1,10 @@
-// The core is pure: it may import only effect, libphonenumber-js (data, no I/O) and itself.
+// The core is pure: it may import only effect, libphonenumber-js and countries-and-timezones (data, no I/O) and itself.
 import { readdirSync, readFileSync } from "node:fs"
 import { join, relative } from "node:path"
 import { describe, expect, it } from "vitest"
 
 const srcDir = join(import.meta.dirname, "..", "src")
-const allowed = [/^\.\.?\//, /^effect$/, /^effect\/(Schema|Result|Option|Array|Order|Equal|Data|Predicate|Function|Redacted|Duration|DateTime|Context|Effect|Clock|Random|Layer|Stream)$/, /^libphonenumber-js(\/max|\/min)?$/]
+const allowed = [/^\.\.?\//, /^effect$/, /^effect\/(Schema|Result|Option|Array|Order|Equal|Data|Predicate|Function|Redacted|Duration|DateTime|Context|Effect|Clock|Random|Layer|Stream)$/, /^libphonenumber-js(\/max|\/min)?$/, /^countries-and-timezones$/]
 const forbiddenGlobals = [/\bDate\.now\(/, /\bMath\.random\(/, /\bprocess\./, /\bfetch\(/, /\brequire\(/]
 
 const sources = (dir: string): ReadonlyArray<string> =>
@@ -14,7 +14,7 @@ const importsOf = (code: string): ReadonlyArray<string> =>
   [...code.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1] ?? m[2] ?? "")
 
 describe("packages/core does no I/O", () => {
-  it("imports only effect, libphonenumber-js and its own modules", () => {
+  it("imports only effect, libphonenumber-js, countries-and-timezones and its own modules", () => {
     const files = sources(srcDir)
     expect(files.length).toBeGreaterThan(8)
     const offenders = files.flatMap((file) => importsOf(readFileSync(file, "utf8"))

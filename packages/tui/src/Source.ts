@@ -19,6 +19,10 @@ export interface CampaignSummary {
   readonly language: string
   readonly lifecycle: Campaign.CampaignLifecycle
   readonly counts: Campaign.ContactCounts
+  /** The campaign's own messages/second cap (`campaigns rate`); absent or null: its number's rate. */
+  readonly maxMps?: number | null | undefined
+  /** The days and hours it sends on each recipient's clock (`campaigns window`), e.g. `Mon-Fri 09:00-20:00`; absent or null: any time. */
+  readonly sendWindow?: string | null | undefined
 }
 
 /** An account with its rolling-24 h unique-recipient use, tier, quality and throughput limit. */
@@ -84,6 +88,8 @@ export interface ContactRow {
   readonly lastError: { readonly code: string; readonly text: string } | null
   readonly wamid: string | null
   readonly stateTimes: Readonly<Partial<Record<ContactState.ContactStateId, Date>>>
+  /** Why the contact waits although due (its campaign's send window is closed for it); absent or null: it does not. */
+  readonly waiting?: string | null | undefined
 }
 
 /** Which page of a campaign's contacts to read. */

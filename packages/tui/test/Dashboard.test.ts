@@ -5,7 +5,7 @@ import React from "react"
 import { afterEach, describe, expect, it } from "vitest"
 import { Dashboard, type DashboardProps } from "../src/Dashboard.ts"
 import type { Source } from "../src/Source.ts"
-import { campaign, counts, fakeSource, finished, keys, running, T0, templatePaused, until } from "./support.ts"
+import { campaign, contact, counts, fakeSource, finished, keys, running, T0, templatePaused, until } from "./support.ts"
 
 const h = React.createElement
 const mounted: Array<{ unmount: () => void }> = []
@@ -316,6 +316,36 @@ describe("a scheduled draft", () => {
     const cs = show(fakeSource({ campaigns: [scheduled] }).source, { timeZone: "Europe/Prague", lang: "cs" })
     await until(() => expect(cs.frame()).toContain("Advent"))
     expect(cs.frame()).toMatch(/Advent .* Naplánováno na 2026-12-01 09:00/)
+  })
+})
+
+// Per-campaign rate cap (issue 11, item 6): a capped campaign says its cap next to its state.
+describe("a capped campaign", () => {
+  it("shows its messages/second cap; an uncapped one shows none", async () => {
+    const capped = { ...campaign("17", "Trickle", "running", counts({ initial: 40 })), maxMps: 2.5 }
+    const { source } = fakeSource({ campaigns: [capped, running] })
+    const { frame } = show(source)
+    await until(() => expect(frame()).toContain("Trickle"))
+    expect(frame()).toMatch(/Trickle .* · ≤ 2\.5\/s/)
+    expect(frame()).not.toMatch(/Objednávky .*≤/)
+  })
+})
+
+// Send window (issue 11, item 2): a campaign with quiet hours says them next to its state, in the list and in its
+// contacts; a contact held back by the window says why.
+describe("a campaign with a send window", () => {
+  it("shows its days and hours; a waiting contact says why it waits", async () => {
+    const quiet = { ...campaign("18", "Slušně", "running", counts({ initial: 3 })), sendWindow: "Mon-Fri 09:00-20:00" }
+    const waiting = { ...contact(1, "initial"), waiting: "outside the send window Mon-Fri 09:00-20:00 (Europe/Prague)" }
+    const { source } = fakeSource({ campaigns: [quiet, running], pages: () => ({ contacts: [waiting], nextAfterId: null }) })
+    const { frame, press } = show(source)
+    await until(() => expect(frame()).toContain("Slušně"))
+    expect(frame()).toMatch(/Slušně .* · sends Mon-Fri 09:00/)
+    expect(frame()).not.toMatch(/Objednávky .*sends/)
+    await press(keys.enter)
+    await until(() => expect(frame()).toContain("+420601200001"))
+    expect(frame()).toContain("Waiting: outside the send window Mon-Fri 09:00-20:00 (Europe/Prague).")
+    expect(frame()).toMatch(/Slušně .* · sends Mon-Fri 09:00/)
   })
 })
 

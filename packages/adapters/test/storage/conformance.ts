@@ -5,7 +5,7 @@
  *
  * `makeLayer` is called once per test and must give a fresh, empty storage.
  */
-import { Campaign, ContactState, Filter, Ports, RetryPolicy, Template } from "@megaphone/core"
+import { Campaign, ContactState, Filter, Ports, RetryPolicy, SendWindow, Template } from "@megaphone/core"
 import { Effect, Layer, Option, Result } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
@@ -98,6 +98,16 @@ export const storageConformance = (
           const uncapped = Option.getOrThrow(yield* s.getAccount("capped"))
           expect(uncapped.maxMps).toBeUndefined()
           expect(Ports.Storage.sendRate(uncapped)).toBe(uncapped.throughputMps)
+        }))
+
+      test("the provider is kept, and an account saved without one stays Meta direct (no provider)", (s) =>
+        Effect.gen(function*() {
+          yield* s.saveAccount(account("bsp", { provider: "360dialog" }))
+          expect(Option.getOrThrow(yield* s.getAccount("bsp")).provider).toBe("360dialog")
+          yield* s.saveAccount(account("direct", { provider: "meta" }))
+          expect(Option.getOrThrow(yield* s.getAccount("direct")).provider).toBe("meta")
+          yield* s.saveAccount(account("bsp"))
+          expect(Option.getOrThrow(yield* s.getAccount("bsp")).provider).toBeUndefined()
         }))
     })
 
@@ -449,6 +459,38 @@ export const storageConformance = (
           ])
         }))
 
+      test("a campaign's rate cap holds across claims while another campaign on the number takes the rest", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount({ ...unlimitedAccount("a"), throughputMps: 20 })
+          const slow = yield* runningCampaign(s, "a", "slow")
+          const fast = yield* runningCampaign(s, "a", "fast")
+          expect(slow.maxMps).toBeNull()
+          const capped = yield* s.setCampaignMaxMps(slow.id, 2)
+          expect(capped.maxMps).toBe(2)
+          expect((yield* s.getCampaign(slow.id)).pipe(Option.map((c) => c.maxMps))).toEqual(Option.some(2))
+          expect((yield* Effect.flip(s.setCampaignMaxMps("999999", 1)))._tag).toBe("NotFound")
+          yield* s.addCampaignContacts(slow.id, Array.from({ length: 30 }, (_, i) => newContact(100 + i)), T0)
+          yield* s.addCampaignContacts(fast.id, Array.from({ length: 60 }, (_, i) => newContact(300 + i)), T0)
+          const slowSlots: Array<number> = []
+          let fastCount = 0
+          // Claims every 400 ms over 3 s, each handing out 1 s of slots (the dispatcher's overlapping rounds).
+          for (let t = SECOND; t < 4 * SECOND; t += 400) {
+            const { claimed } = yield* s.claim({ account: a, limit: 100, leaseMs: 60 * SECOND, owner: "d", now: at(t), horizonMs: SECOND })
+            for (const { contact, slot } of claimed) {
+              if (contact.campaignId === slow.id) slowSlots.push(slot.getTime())
+              else fastCount++
+            }
+          }
+          // Two a second, never closer than 500 ms, and the number's other slots went to the fast campaign.
+          expect(slowSlots.length).toBeGreaterThanOrEqual(5)
+          for (let i = 1; i < slowSlots.length; i++) expect((slowSlots[i] ?? 0) - (slowSlots[i - 1] ?? 0)).toBeGreaterThanOrEqual(500)
+          expect(fastCount).toBe(60)
+          // Removing the cap lets the campaign take the number's pace again.
+          expect((yield* s.setCampaignMaxMps(slow.id, null)).maxMps).toBeNull()
+          const after = yield* s.claim({ account: a, limit: 100, leaseMs: 60 * SECOND, owner: "d", now: at(10 * SECOND), horizonMs: SECOND })
+          expect(after.claimed.length).toBe(20)
+        }))
+
       test("retries are claimed only when due, in due order", (s) =>
         Effect.gen(function*() {
           const a = yield* s.saveAccount(account("a"))
@@ -768,6 +810,89 @@ export const storageConformance = (
     })
 
     // Retry failed contacts (issue 11, item 3) ----------------------------------------------------------------
+    describe("send windows", () => {
+      const weekdays = Result.getOrThrow(SendWindow.parse("Mon-Fri 09:00-20:00"))
+      // T0 is Thursday 26 November 2026, 10:00 UTC: 11:00 in Prague, 05:00 in New York, midnight in Honolulu.
+      const prague: Ports.Storage.NewCampaignContact = { phone: "+420601000001", recipient: "420601000001", parameters: newContact(1).parameters }
+      const us: Ports.Storage.NewCampaignContact = { phone: "+12025550123", recipient: "12025550123", parameters: newContact(2).parameters }
+      const newYork: Ports.Storage.NewCampaignContact = { ...us, phone: "+12025550124", recipient: "12025550124", timeZone: "America/New_York" }
+
+      test("a campaign's window is stored, read back and removed; contacts keep the time zone they were added with", (s) =>
+        Effect.gen(function*() {
+          yield* s.saveAccount(unlimitedAccount("a"))
+          const c = yield* runningCampaign(s, "a")
+          expect(c.sendWindow).toBeNull()
+          expect((yield* s.setSendWindow(c.id, weekdays)).sendWindow).toEqual(weekdays)
+          expect(Option.getOrThrow(yield* s.getCampaign(c.id)).sendWindow).toEqual(weekdays)
+          expect((yield* s.listCampaigns()).map((x) => x.sendWindow)).toEqual([weekdays])
+          expect((yield* s.setSendWindow(c.id, null)).sendWindow).toBeNull()
+          expect((yield* Effect.flip(s.setSendWindow("999999", weekdays)))._tag).toBe("NotFound")
+          expect((yield* Effect.flip(s.setSendWindow("not-an-id", weekdays)))._tag).toBe("NotFound")
+          yield* s.addCampaignContacts(c.id, [prague, newYork], T0)
+          const contacts = yield* s.listCampaignContacts(c.id, undefined, { limit: 10 })
+          expect(contacts.map((x) => x.timeZone)).toEqual([null, "America/New_York"])
+        }))
+
+      test("a claim defers contacts outside their window to its next opening in their zones, using no attempt and no quota", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(account("a"))
+          const c = yield* runningCampaign(s, "a")
+          yield* s.setSendWindow(c.id, weekdays)
+          yield* s.addCampaignContacts(c.id, [prague, us, newYork], T0)
+          const claim = (now: Date) => s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now })
+          const first = yield* claim(T0)
+          expect(first.claimed.map((x) => x.contact.recipient)).toEqual([prague.recipient])
+          const waiting = yield* s.listCampaignContacts(c.id, "initial", { limit: 10 })
+          // Every US zone must be open: 09:00 in Honolulu is 19:00 UTC; New York alone opens at 14:00 UTC.
+          expect(waiting.map((x) => [x.recipient, x.progress.attempts, x.progress.nextAttemptAt?.toISOString()])).toEqual([
+            [us.recipient, 0, "2026-11-26T19:00:00.000Z"],
+            [newYork.recipient, 0, "2026-11-26T14:00:00.000Z"]
+          ])
+          expect((yield* s.quotaUsage(a, T0)).used).toBe(1)
+          expect((yield* claim(at(SECOND))).claimed).toEqual([])
+          const ny = yield* claim(new Date("2026-11-26T14:00:00.000Z"))
+          expect(ny.claimed.map((x) => [x.contact.recipient, x.contact.progress.attempts])).toEqual([[newYork.recipient, 1]])
+          const rest = yield* claim(new Date("2026-11-26T19:00:00.000Z"))
+          expect(rest.claimed.map((x) => x.contact.recipient)).toEqual([us.recipient])
+        }))
+
+      test("a retry due outside the window waits for the window, keeping its state and attempts", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(unlimitedAccount("a"))
+          const c = yield* runningCampaign(s, "a")
+          yield* s.addCampaignContacts(c.id, [newYork], T0)
+          const [sent] = (yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: T0 })).claimed
+          if (sent === undefined) throw new Error("nothing claimed")
+          yield* s.recordOutcomes([{
+            contactId: sent.contact.id,
+            event: {
+              _tag: "AttemptFailed",
+              error: { errorClass: "transient", scope: "contact", code: "131000", text: "Something went wrong" },
+              decision: { _tag: "RetryAt", at: at(60 * SECOND), countsAsAttempt: true }
+            }
+          }], T0)
+          yield* s.setSendWindow(c.id, weekdays)
+          expect((yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(60 * SECOND) })).claimed).toEqual([])
+          const waiting = Option.getOrThrow(yield* s.getCampaignContact(sent.contact.id))
+          expect(waiting.progress).toMatchObject({ state: "retry_scheduled", attempts: 1, nextAttemptAt: new Date("2026-11-26T14:00:00.000Z") })
+        }))
+
+      test("changing or removing the window makes the initial contacts waiting for it due again", (s) =>
+        Effect.gen(function*() {
+          const a = yield* s.saveAccount(unlimitedAccount("a"))
+          const c = yield* runningCampaign(s, "a")
+          yield* s.setSendWindow(c.id, weekdays)
+          yield* s.addCampaignContacts(c.id, [us, newYork], T0)
+          expect((yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: T0 })).claimed).toEqual([])
+          // Open around the clock on Thursdays: the deferred contacts go at once.
+          yield* s.setSendWindow(c.id, Result.getOrThrow(SendWindow.parse("Thu 00:00-24:00")))
+          const due = yield* s.listCampaignContacts(c.id, "initial", { limit: 10 })
+          expect(due.map((x) => x.progress.nextAttemptAt)).toEqual([null, null])
+          const claimed = yield* s.claim({ account: a, limit: 10, leaseMs: 60 * SECOND, owner: "d", now: at(SECOND) })
+          expect(claimed.claimed.map((x) => x.contact.recipient)).toEqual([us.recipient, newYork.recipient])
+        }))
+    })
+
     describe("retrying failed contacts", () => {
       const undeliverable = { errorClass: "recipient", scope: "contact", code: "131026", text: "Message undeliverable" } as const
       const busy = { errorClass: "transient", scope: "contact", code: "131000", text: "Something went wrong" } as const

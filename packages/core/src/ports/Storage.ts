@@ -12,7 +12,9 @@ import type * as ContactState from "../ContactState.ts"
 import * as Filter from "../Filter.ts"
 import type * as Quota from "../Quota.ts"
 import type * as RetryPolicy from "../RetryPolicy.ts"
+import type * as SendWindow from "../SendWindow.ts"
 import type * as Template from "../Template.ts"
+import type * as Transport from "./Transport.ts"
 
 // ---------------------------------------------------------------------------------------------------------
 // Records
@@ -39,6 +41,8 @@ export interface Account {
   readonly throughputMps: number
   /** The operator's cap on the number's messages per second, when lower than Meta's (absent: Meta's rate). */
   readonly maxMps?: number
+  /** Who carries the account's requests (absent: Meta direct); `tokenEnv` then names the provider's key. */
+  readonly provider?: Transport.Provider
   readonly throughputLevel: string | null
   readonly nameStatus: string | null
   readonly status: string | null
@@ -120,7 +124,14 @@ export interface CampaignRecord {
   readonly templateName: string
   readonly language: string
   readonly note: string | null
+  /**
+   * The campaign's own messages/second ceiling below the number's (`campaigns rate ID --max-mps N`): it trickles
+   * while other campaigns on the number use the rest. Null: the number's rate, shared fairly.
+   */
+  readonly maxMps: number | null
   readonly lifecycle: Campaign.CampaignLifecycle
+  /** When it may message a recipient, on the recipient's clock (`campaigns window`); null: at any time. */
+  readonly sendWindow: SendWindow.SendWindow | null
 }
 
 /** A campaign to create (it starts as a draft). */
@@ -130,6 +141,8 @@ export interface NewCampaign {
   readonly templateName: string
   readonly language: string
   readonly note: string | null
+  /** See `CampaignRecord.maxMps` (absent: none). */
+  readonly maxMps?: number | null
 }
 
 /** A contact inside a campaign: its frozen parameters and its progress. */
@@ -147,6 +160,11 @@ export interface CampaignContact {
    * deleted (the campaign contact itself, with its frozen parameters, stays).
    */
   readonly directoryContactId: string | null
+  /**
+   * The recipient's own IANA time zone, frozen when the contact was added (a directory column `time_zone`); null:
+   * the send window is read in the zones of the number's country (`SendWindow.recipientZones`).
+   */
+  readonly timeZone: string | null
   readonly progress: ContactState.ContactProgress
   /** The daemon holding the claim while `in_progress`. */
   readonly leaseOwner: string | null
@@ -162,6 +180,8 @@ export interface NewCampaignContact {
   readonly recipient: string | null
   readonly parameters: Readonly<Record<string, string>>
   readonly directoryContactId?: string | null
+  /** The recipient's own IANA time zone (checked by the caller); absent or null: its country's. */
+  readonly timeZone?: string | null
   readonly invalid?: ContactState.LastError
 }
 
@@ -185,6 +205,11 @@ export interface ClaimRequest {
   readonly now: Date
   /** Hand out send slots starting within this long (default 1 s). */
   readonly horizonMs?: number
+  /**
+   * Campaign rate caps are planned at this share of themselves (default 1), as the dispatcher plans the number
+   * below its nominal rate (`account.throughputMps` of this request) to leave room for late sends.
+   */
+  readonly capFactor?: number
 }
 
 /** A claimed contact and the instant its send may start (its throughput slot). */
@@ -197,6 +222,8 @@ export interface ClaimedContact {
 export interface ClaimResult {
   readonly claimed: ReadonlyArray<ClaimedContact>
   readonly nextCapacity: Quota.NextCapacity | undefined
+  /** Due contacts left waiting for their campaign's send window (`Deferred`); more may be due behind them. */
+  readonly deferred?: number
 }
 
 /** The outcome of a send (or of handing a claim back), for one contact. */
@@ -332,6 +359,8 @@ type Op<A, E = never> = Effect.Effect<A, StorageError | E>
  * - Claims share an account fairly between its running campaigns: each campaign's due contacts in order of
  *   (due time, id), and the n-th of every campaign before the (n+1)-th of any (ties by due time, id). A big
  *   campaign started first does not hold a small one back until it is done.
+ * - A due contact whose campaign's send window is closed for it (`SendWindow.isOpen` in its zones) is not claimed:
+ *   the claim gives it `Deferred` until the window's next opening (`ClaimDecision` decides it for every adapter).
  */
 export interface StorageShape {
   // Accounts
@@ -418,7 +447,15 @@ export interface StorageShape {
     expected: Campaign.CampaignStateId,
     next: Campaign.CampaignLifecycle
   ) => Op<CampaignRecord, NotFound | Conflict>
+  /**
+   * Set a campaign's send window, or remove it with null. In the same atomic step its `initial` contacts that wait
+   * for the old window (a next attempt time, which only a window gives them) are due again at once, so the next
+   * claim judges them by the new window; retries keep their time.
+   */
+  readonly setSendWindow: (id: string, window: SendWindow.SendWindow | null) => Op<CampaignRecord, NotFound>
   /** How many contacts of the campaign are in each state (every state present, zeros included). */
+  /** Set or remove (null) the campaign's rate cap; its pace starts afresh. */
+  readonly setCampaignMaxMps: (id: string, maxMps: number | null) => Op<CampaignRecord, NotFound>
   readonly campaignCounts: (id: string) => Op<Campaign.ContactCounts>
   /**
    * The contacts of these campaigns (all campaigns without a list) now in `error`, `sending_failed` or

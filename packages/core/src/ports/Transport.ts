@@ -7,6 +7,15 @@ import { ClassifiedError } from "../ErrorClass.ts"
 import type { TemplateMessagePayload } from "../Mapping.ts"
 import type { Template } from "../Template.ts"
 
+/**
+ * Who carries an account's requests: Meta's Cloud API directly, or 360dialog (a business solution provider that
+ * forwards the Cloud API behind its own URL, key header and template listing; docs/providers.md).
+ */
+export const Provider = Schema.Literals(["meta", "360dialog"])
+
+/** Who carries an account's requests (absent on older records and custom transports: `meta`). */
+export type Provider = typeof Provider.Type
+
 /** What the transport needs to act for one business phone number. */
 export interface SenderCredentials {
   /** The business phone number's id (not the number itself). */
@@ -19,6 +28,15 @@ export interface SenderCredentials {
   readonly graphUrl: string
   /** Pinned Graph API version, e.g. `v23.0`. */
   readonly graphVersion: string
+  /** Who carries the requests (absent: `meta`); with `360dialog`, `accessToken` is the number's API key. */
+  readonly provider?: Provider
+}
+
+/** Where a provider should forward the webhooks of a number, and the headers it should add to each delivery. */
+export interface WebhookRegistration {
+  readonly url: string
+  /** Sent with every delivery, e.g. the shared secret the receiver checks; values are never logged. */
+  readonly headers: Readonly<Record<string, Redacted.Redacted<string>>>
 }
 
 /** Meta took the message: its id, the WhatsApp id it resolved the recipient to, and the queue status. */
@@ -46,7 +64,7 @@ export interface PhoneNumberInfo {
 
 /** A Graph API call failed; `error` says what kind of failure it is and what to do next. */
 export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
-  operation: Schema.Literals(["send", "list_templates", "phone_number_info"]),
+  operation: Schema.Literals(["send", "list_templates", "phone_number_info", "register_webhook"]),
   error: ClassifiedError
 }) {
   override get message(): string {
@@ -62,6 +80,11 @@ export interface TransportShape {
   readonly listTemplates: (sender: SenderCredentials) => Effect.Effect<ReadonlyArray<Template>, TransportError>
   /** The phone number's tier, quality rating, throughput level and name status. */
   readonly phoneNumberInfo: (sender: SenderCredentials) => Effect.Effect<PhoneNumberInfo, TransportError>
+  /**
+   * Tells the provider where to forward the number's webhooks (a BSP such as 360dialog); absent when the provider
+   * has no such API (Meta direct: the App Dashboard sets the callback URL for the whole app).
+   */
+  readonly registerWebhook?: (sender: SenderCredentials, registration: WebhookRegistration) => Effect.Effect<void, TransportError>
 }
 
 /** The transport service: provide a Layer of the Cloud API adapter or the simulator. */

@@ -20,6 +20,8 @@ export const Account = Schema.Struct({
   token_env: Schema.String,
   graph_url: Schema.String,
   graph_version: Schema.String,
+  /** Who carries the requests: `meta` (the Cloud API directly) or `360dialog` (docs/providers.md). */
+  provider: Schema.Literals(["meta", "360dialog"]),
   display_phone_number: NullableString,
   messaging_limit: Limit,
   messaging_tier: NullableString,
@@ -43,6 +45,7 @@ export const account = (a: Ports.Storage.Account): typeof Account.Type => ({
   token_env: a.tokenEnv,
   graph_url: a.graphUrl,
   graph_version: a.graphVersion,
+  provider: a.provider ?? "meta",
   display_phone_number: a.displayPhoneNumber,
   messaging_limit: a.messagingLimit,
   messaging_tier: a.messagingTier,
@@ -64,6 +67,8 @@ export const TemplateRow = Schema.Struct({
   language: Schema.String,
   status: Schema.String,
   category: Schema.String,
+  /** What the header is — `text`, `image`, `video`, `document` (or another format Meta has) — or null without one. */
+  header: NullableString,
   variables: Schema.Array(Schema.String),
   usable: Schema.Boolean,
   explanation: NullableString,
@@ -83,6 +88,7 @@ export const templateRow = (stored: Ports.Storage.StoredTemplate, accounts: Read
     language: template.language,
     status: template.status,
     category: template.category,
+    header: Template.headerKind(template) ?? null,
     variables: Template.variables(template).map((v) => v.key),
     usable: problem === undefined,
     explanation: problem?.explanation ?? null,

@@ -73,7 +73,17 @@ export const NewCampaign = Schema.Struct({
   account: Schema.String.annotate({ description: "The account (phone number) to send from." }),
   template: Schema.String.annotate({ description: "A synced template of the account's WABA." }),
   language: Schema.optional(Schema.String.annotate({ description: "Required when the template exists in several languages." })),
-  note: Schema.optional(Schema.String)
+  note: Schema.optional(Schema.String),
+  max_mps: Schema.optional(Schema.Number.annotate({
+    description: "The campaign's own messages/second cap, above 0 and at most 1,000 (as `campaigns rate`); absent: the number's rate."
+  }))
+})
+
+/** The body of `POST /api/campaigns/:id/rate` (as `megaphone campaigns rate`). */
+export const CampaignRate = Schema.Struct({
+  max_mps: Schema.NullOr(Schema.Number).annotate({
+    description: "Messages per second above 0 and at most 1,000 (0.5: one every 2 s); null removes the cap."
+  })
 })
 
 /** The body of `POST /api/campaigns/:id/contacts/directory` (as `campaigns add-contacts --filter|--where`). */
@@ -87,6 +97,14 @@ export const DirectoryContacts = Schema.Struct({
   defaults: Schema.optional(Schema.Record(Schema.String, Schema.String).annotate({
     description: "VARIABLE → value used when the contact's value is empty."
   }))
+})
+
+/** The body of `POST /api/campaigns/:id/window` (as `megaphone campaigns window`). */
+export const CampaignWindow = Schema.Struct({
+  window: Schema.NullOr(Schema.String).annotate({
+    description: "The days and hours the campaign sends on each recipient's clock, e.g. \"Mon-Fri 09:00-20:00\" or " +
+      "\"Mon-Fri 09:00-12:00,13:00-18:00; Sat 10:00-14:00\"; null removes the window (any hour)."
+  })
 })
 
 /** The body of `POST /api/campaigns/:id/schedule` (as `megaphone campaigns schedule --at`). */
@@ -277,7 +295,8 @@ export const Campaigns = HttpApiGroup.make("campaigns").add(
   }).annotate(OpenApi.Summary, "One campaign: state (and why paused), contacts per state, the account's quota use."),
   HttpApiEndpoint.post("create", "/api/campaigns", {
     payload: NewCampaign,
-    success: Json.CampaignJson.pipe(HttpApiSchema.status(201))
+    success: Json.CampaignJson.pipe(HttpApiSchema.status(201)),
+    error: [BadRequest]
   }).annotate(OpenApi.Summary, "Create a draft campaign sending a synced template from an account."),
   HttpApiEndpoint.post("start", "/api/campaigns/:id/start", { ...campaignId, success: Json.CampaignChange, error: [NotFound, Conflict] })
     .annotate(OpenApi.Summary, "Start a draft campaign."),
@@ -310,6 +329,21 @@ export const Campaigns = HttpApiGroup.make("campaigns").add(
   }).annotate(OpenApi.Summary, "Schedule a draft to start by itself at a time (a later call replaces it); a time already past is a 409."),
   HttpApiEndpoint.post("unschedule", "/api/campaigns/:id/unschedule", { ...campaignId, success: Json.CampaignJson, error: [NotFound, Conflict] })
     .annotate(OpenApi.Summary, "Take a draft's scheduled start away: it waits for start again."),
+  HttpApiEndpoint.post("rate", "/api/campaigns/:id/rate", {
+    ...campaignId,
+    payload: CampaignRate,
+    success: Json.CampaignJson,
+    error: [NotFound, BadRequest]
+  }).annotate(OpenApi.Summary, "Cap the campaign's messages/second below the number's (others on the number use the rest), or remove the cap."),
+  HttpApiEndpoint.post("window", "/api/campaigns/:id/window", {
+    ...campaignId,
+    payload: CampaignWindow,
+    success: Json.CampaignJson,
+    error: [NotFound, Conflict, BadRequest]
+  }).annotate(
+    OpenApi.Summary,
+    "Send only on these days and hours of each recipient's clock (others wait, using no attempt), or at any hour (null)."
+  ),
   HttpApiEndpoint.get("templateCsv", "/api/campaigns/:id/template-csv", { ...campaignId, success: Json.BlankCsv, error: [NotFound, Conflict] })
     .annotate(OpenApi.Summary, "The blank CSV of the campaign's template: the header to fill and what each column means."),
   HttpApiEndpoint.post("addFromDirectory", "/api/campaigns/:id/contacts/directory", {

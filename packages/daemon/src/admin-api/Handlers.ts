@@ -2,7 +2,7 @@
  * The admin API's endpoints implemented over the storage port, one Layer per group of `Api`. Every storage
  * failure answers 503; every refusal says what to change.
  */
-import { type Filter, Ports, Schedule } from "@megaphone/core"
+import { Campaign, type Filter, Ports, Schedule, SendWindow } from "@megaphone/core"
 import { Clock, Duration, Effect, Option, Result } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, OpenApi } from "effect/http-api"
@@ -26,6 +26,12 @@ export const READY_TIMEOUT = Duration.seconds(2)
 
 const now = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms))
 const { orUnavailable } = Filters
+
+/** A campaign rate cap from a request body, checked as the CLI checks `--max-mps`. */
+const checkedRate = (value: number) => {
+  const rate = Campaign.parseMaxMps(String(value))
+  return Result.isFailure(rate) ? Effect.fail(new BadRequest({ message: `max_mps: ${rate.failure}` })) : Effect.succeed(rate.success)
+}
 const { orApiError } = Campaigns
 
 /** The storage page a request asks for, and the `next_after_id` to answer with once the rows are read. */
@@ -226,7 +232,18 @@ export const campaigns = HttpApiBuilder.group(Api, "campaigns", (handlers) =>
           quota: quota === undefined ? null : Json.quota(quota)
         }))))
       .handle("create", ({ payload }) =>
-        answer(Effect.map(Operations.create(storage, payload), ({ campaign, counts }) => Json.campaign(campaign, counts))))
+        answer(Effect.gen(function*() {
+          const { max_mps, ...request } = payload
+          const maxMps = max_mps === undefined ? undefined : yield* checkedRate(max_mps)
+          const { campaign, counts } = yield* Operations.create(storage, { ...request, maxMps })
+          return Json.campaign(campaign, counts)
+        })))
+      .handle("rate", ({ params, payload }) =>
+        answer(Effect.gen(function*() {
+          const maxMps = payload.max_mps === null ? null : yield* checkedRate(payload.max_mps)
+          const { campaign, counts } = yield* Operations.setRate(storage, params.id, maxMps, "admin API")
+          return Json.campaign(campaign, counts)
+        })))
       .handle("start", operate("start"))
       .handle("pause", operate("pause"))
       .handle("resume", operate("resume"))
@@ -262,6 +279,13 @@ export const campaigns = HttpApiBuilder.group(Api, "campaigns", (handlers) =>
         })))
       .handle("unschedule", ({ params }) =>
         answer(Effect.map(Operations.unschedule(storage, params.id, "admin API"), ({ campaign, counts }) => Json.campaign(campaign, counts))))
+      .handle("window", ({ params, payload }) =>
+        answer(Effect.gen(function*() {
+          const window = payload.window === null ? Result.succeed(null) : SendWindow.parse(payload.window)
+          if (Result.isFailure(window)) return yield* new BadRequest({ message: `window: ${window.failure.message}` })
+          const { campaign, counts } = yield* Operations.setSendWindow(storage, params.id, window.success, "admin API")
+          return Json.campaign(campaign, counts)
+        })))
       .handle("templateCsv", ({ params }) =>
         answer(Effect.map(Operations.blankCsv(storage, params.id), ({ campaign, blank }) => Json.blankCsv(campaign, blank))))
       .handle("addFromDirectory", ({ params, payload }) =>
@@ -285,10 +309,11 @@ export const campaigns = HttpApiBuilder.group(Api, "campaigns", (handlers) =>
         })))
       .handle("contacts", ({ params, query }) =>
         answer(Effect.gen(function*() {
-          yield* Operations.findCampaign(storage, params.id)
+          const campaign = yield* Operations.findCampaign(storage, params.id)
           const { page, next } = paging(query)
           const rows = yield* storage.listCampaignContacts(params.id, query.state, page)
-          return { campaign: params.id, contacts: rows.map(Json.campaignContact), next_after_id: next(rows) }
+          const at = new Date(yield* Clock.currentTimeMillis)
+          return { campaign: params.id, contacts: rows.map(Json.campaignContactsAt(campaign.sendWindow, at)), next_after_id: next(rows) }
         })))
       .handle("events", ({ params, query }) =>
         answer(Effect.gen(function*() {

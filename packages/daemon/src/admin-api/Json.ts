@@ -15,6 +15,7 @@ export {
   blankCsv,
   CampaignContact,
   campaignContact,
+  campaignContactsAt,
   Counts,
   FailureGroup,
   failureGroup,

@@ -3,7 +3,7 @@
  * answers, one Schema per shape (so the OpenAPI document knows them) and the function that builds it. Field
  * names are snake_case; dates are `Date`s that print as ISO strings.
  */
-import { Campaign, ContactState, type Ports } from "@megaphone/core"
+import { Campaign, ContactState, type Ports, SendWindow } from "@megaphone/core"
 import { Schema } from "effect"
 import type { AddContactsReport as Report, ClonedContacts as Cloned } from "./Operations.ts"
 import type { GuidedBlankCsv } from "./Rows.ts"
@@ -63,6 +63,8 @@ export const campaignFields = {
   template: Schema.String,
   language: Schema.String,
   note: NullableString,
+  /** The campaign's own messages/second ceiling (`campaigns rate ID --max-mps N`); null: the number's rate. */
+  max_mps: Schema.NullOr(Schema.Number),
   pause_reason: PauseReason,
   counts: Counts,
   total: Schema.Number,
@@ -71,7 +73,9 @@ export const campaignFields = {
   paused_at: NullableDate,
   ended_at: NullableDate,
   /** When a draft starts by itself (`campaigns schedule`); null without a schedule. */
-  scheduled_at: NullableDate
+  scheduled_at: NullableDate,
+  /** The days and hours it sends on each recipient's clock (`campaigns window`), e.g. `Mon-Fri 09:00-20:00`; null: any time. */
+  send_window: NullableString
 }
 
 /** A campaign with its contacts per state (SPEC §7). */
@@ -86,6 +90,7 @@ export const campaign = (c: Ports.Storage.CampaignRecord, counts: Campaign.Conta
   template: c.templateName,
   language: c.language,
   note: c.note,
+  max_mps: c.maxMps,
   pause_reason: pauseReason(c.lifecycle.pauseReason),
   counts: Object.fromEntries(ContactState.states.map((s) => [s, counts[s]])) as Record<ContactState.ContactStateId, number>,
   total: Campaign.totalContacts(counts),
@@ -93,7 +98,8 @@ export const campaign = (c: Ports.Storage.CampaignRecord, counts: Campaign.Conta
   started_at: c.lifecycle.startedAt,
   paused_at: c.lifecycle.pausedAt,
   ended_at: c.lifecycle.endedAt,
-  scheduled_at: c.lifecycle.scheduledAt
+  scheduled_at: c.lifecycle.scheduledAt,
+  send_window: c.sendWindow === null ? null : SendWindow.format(c.sendWindow)
 })
 
 /** A campaign contact: its number, parameters and progress. */
@@ -109,10 +115,40 @@ export const CampaignContact = Schema.Struct({
   wa_id: NullableString,
   parameters: Schema.Record(Schema.String, Schema.String),
   state_times: Schema.Record(Schema.String, Schema.Date),
-  added_at: Schema.Date
+  added_at: Schema.Date,
+  /** The recipient's own time zone (a directory column `time_zone`); null: its number's country's zones. */
+  time_zone: Schema.optional(NullableString),
+  /** Why a waiting contact cannot go now (its campaign's send window is closed for it), and when it can; null otherwise. */
+  waiting: Schema.optional(Schema.NullOr(Schema.Struct({ reason: Schema.String, next_possible_at: NullableDate })))
 }).annotate({ identifier: "CampaignContact" })
 
-/** The campaign contact as JSON (`megaphone campaigns contacts --json`). */
+type Waiting = NonNullable<(typeof CampaignContact.Type)["waiting"]>
+
+/**
+ * The contacts of a campaign with this send window as JSON, with `waiting` said for those the window holds back
+ * at `now`: the window's next opening in their zones, or their next attempt when that is later. Openings are
+ * computed once per zone set (a page of a thousand contacts of one country costs one).
+ */
+export const campaignContactsAt = (sendWindow: SendWindow.SendWindow | null, now: Date) => {
+  const waits = new Map<string, SendWindow.Wait | undefined>()
+  return (c: Ports.Storage.CampaignContact): typeof CampaignContact.Type => {
+    const json = campaignContact(c)
+    const state = c.progress.state
+    if (sendWindow === null || c.recipient === "" || (state !== "initial" && state !== "retry_scheduled")) return json
+    const zones = SendWindow.recipientZones(c.recipient, c.timeZone)
+    const key = zones.join(",")
+    if (!waits.has(key)) waits.set(key, SendWindow.wait(sendWindow, zones, now))
+    const wait = waits.get(key)
+    if (wait === undefined) return json
+    const next = wait.nextPossibleAt === null || c.progress.nextAttemptAt === null || wait.nextPossibleAt > c.progress.nextAttemptAt
+      ? wait.nextPossibleAt
+      : c.progress.nextAttemptAt
+    const waiting: Waiting = { reason: wait.reason, next_possible_at: next }
+    return { ...json, waiting }
+  }
+}
+
+/** The campaign contact as JSON (`megaphone campaigns contacts --json`); `waiting` needs the campaign: {@link campaignContactsAt}. */
 export const campaignContact = (c: Ports.Storage.CampaignContact): typeof CampaignContact.Type => ({
   id: c.id,
   phone: c.phone,
@@ -128,7 +164,9 @@ export const campaignContact = (c: Ports.Storage.CampaignContact): typeof Campai
     const at = c.progress.stateTimes[s]
     return at === undefined ? [] : [[s, at] as const]
   })),
-  added_at: c.addedAt
+  added_at: c.addedAt,
+  time_zone: c.timeZone,
+  waiting: null
 })
 
 /** A row that was not added to a campaign, and why (`line` for CSV rows, null for directory contacts). */

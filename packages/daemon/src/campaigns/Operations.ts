@@ -8,7 +8,7 @@
  * Refusals are the tagged errors of ./Errors.ts; the storage's `StorageError` passes through. Each interface says
  * them in its own terms.
  */
-import { Campaign, ContactState, type Ports, Template } from "@megaphone/core"
+import { Campaign, ContactState, type Ports, SendWindow, Template } from "@megaphone/core"
 import { Clock, Effect, Fiber, Option, Result } from "effect"
 import {
   AccountNotFound,
@@ -122,6 +122,8 @@ export interface CreateInput {
   /** Needed only when the template exists in several languages. */
   readonly language?: string | undefined
   readonly note?: string | undefined
+  /** Its own messages/second cap (`Campaign.parseMaxMps`); absent: the number's rate. */
+  readonly maxMps?: number | undefined
 }
 
 /** A draft campaign on a synced template that can be sent. */
@@ -152,7 +154,8 @@ export const create = (storage: Storage, input: CreateInput) =>
       accountName: account.name,
       templateName: translation.success.name,
       language,
-      note: input.note === undefined ? null : input.note.trim()
+      note: input.note === undefined ? null : input.note.trim(),
+      maxMps: input.maxMps ?? null
     }, yield* now)
     const created: CampaignWithCounts = { campaign, counts: yield* storage.campaignCounts(campaign.id) }
     return created
@@ -435,6 +438,75 @@ export const unschedule = (
   })
 
 // ---------------------------------------------------------------------------------------------------------
+// Per-campaign rate cap (issue 11, item 6; the claim paces a capped campaign, ClaimDecision)
+
+/**
+ * Set the campaign's own messages/second cap (`Campaign.parseMaxMps` has checked it), or remove it (null), and
+ * log who did it. It holds from the next claim on, also for a running campaign.
+ */
+export const setRate = (
+  storage: Storage,
+  id: string,
+  maxMps: number | null,
+  by: Operator
+): Effect.Effect<CampaignWithCounts, CampaignNotFound | StorageError> =>
+  Effect.gen(function*() {
+    const before = (yield* findCampaign(storage, id)).maxMps
+    const campaign = yield* storage.setCampaignMaxMps(id, maxMps).pipe(
+      Effect.catchTag("NotFound", () => Effect.fail(new CampaignNotFound({ id })))
+    )
+    if (before !== maxMps) {
+      yield* storage.appendEvents([{
+        campaignId: id,
+        kind: "campaign_rate",
+        message: maxMps === null
+          ? `Campaign ${id}'s rate cap (${before} msg/s) was removed by an operator (${by}): it sends at the number's rate.`
+          : `Campaign ${id} capped at ${maxMps} msg/s by an operator (${by})${before === null ? "" : `, was ${before}`}.`,
+        data: { max_mps: maxMps, previous: before },
+        at: yield* now
+      }])
+    }
+    return { campaign, counts: yield* storage.campaignCounts(id) }
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// Send window (issue 11, item 2; the claim defers contacts outside it, ClaimDecision.deferClosed)
+
+/**
+ * Set the campaign's send window, change it, or remove it (null), and log who did it when it changed. Contacts
+ * waiting for the old window are judged by the new one at the next claim. A stopped campaign is refused.
+ */
+export const setSendWindow = (
+  storage: Storage,
+  id: string,
+  window: SendWindow.SendWindow | null,
+  by: Operator
+): Effect.Effect<CampaignWithCounts, CampaignNotFound | OperationRefused | StorageError> =>
+  Effect.gen(function*() {
+    const current = yield* findCampaign(storage, id)
+    const allowed = Campaign.changeSendWindow(current.lifecycle)
+    if (Result.isFailure(allowed)) return yield* new OperationRefused({ campaign: id, refusal: allowed.failure })
+    const before = current.sendWindow === null ? null : SendWindow.format(current.sendWindow)
+    const after = window === null ? null : SendWindow.format(window)
+    const campaign = yield* storage.setSendWindow(id, window).pipe(
+      Effect.catchTag("NotFound", () => Effect.fail(new CampaignNotFound({ id })))
+    )
+    if (before !== after) {
+      yield* storage.appendEvents([{
+        campaignId: id,
+        kind: "campaign_window",
+        message: after === null
+          ? `Campaign ${id}'s send window (${before}) was removed by an operator (${by}): it sends at any hour.`
+          : `Campaign ${id} sends only ${after} on each recipient's clock, set by an operator (${by})` +
+            `${before === null ? "" : `; was ${before}`}.`,
+        data: { send_window: after, previous: before },
+        at: yield* now
+      }])
+    }
+    return { campaign, counts: yield* storage.campaignCounts(id) }
+  })
+
+// ---------------------------------------------------------------------------------------------------------
 // Clone a campaign (issue 11, item 5)
 
 // Contacts read from the source campaign per storage call: a campaign of a million is never in memory at once.
@@ -482,8 +554,8 @@ export interface CloneReport extends CampaignWithCounts {
 }
 
 /**
- * A follow-up campaign: a new draft with the account, template, language and note of `sourceId` (settings, not
- * contacts), and, with `contactsFrom`, that campaign's contacts in the chosen states, with their frozen parameters,
+ * A follow-up campaign: a new draft with the account, template, language, note and send window of `sourceId`
+ * (settings, not contacts), and, with `contactsFrom`, that campaign's contacts in the chosen states, with their frozen parameters,
  * added by the usual rules (suppressed recipients kept as invalid records, duplicates once); that campaign must send
  * the same template and language. Contacts without a recipient are skipped and counted. The source's template
  * must still be synced and sendable. Logged on the new campaign with who did it.
@@ -512,9 +584,14 @@ export const clone = (storage: Storage, sourceId: string, input: CloneInput, by:
       account: source.accountName,
       template: source.templateName,
       language: source.language,
-      note: source.note ?? `Follow-up of campaign ${source.id}.`
+      note: source.note ?? `Follow-up of campaign ${source.id}.`,
+      maxMps: source.maxMps ?? undefined
     })
     const id = created.campaign.id
+    // The send window is a setting too: the follow-up keeps the same decent hours.
+    if (source.sendWindow !== null) {
+      yield* storage.setSendWindow(id, source.sendWindow).pipe(Effect.catchTag("NotFound", () => Effect.fail(new CampaignNotFound({ id }))))
+    }
     let contacts: ClonedContacts | undefined
     if (from !== undefined && states !== undefined) {
       let skippedInvalid = 0
@@ -532,7 +609,8 @@ export const clone = (storage: Storage, sourceId: string, input: CloneInput, by:
                     phone: c.phone,
                     recipient: c.recipient,
                     parameters: c.parameters,
-                    directoryContactId: c.directoryContactId
+                    directoryContactId: c.directoryContactId,
+                    timeZone: c.timeZone
                   })),
                   rejected: []
                 })

@@ -6,7 +6,7 @@
  * The blank CSV a campaign hands out (`template-csv`) lives here too, because its guide rows are read back by the
  * same rule: a row whose first cell starts with `#` is a note, never a contact.
  */
-import { Mapping, Phone, type Ports, Template } from "@megaphone/core"
+import { Mapping, Phone, type Ports, SendWindow, Template } from "@megaphone/core"
 import { Effect, Result } from "effect"
 import { type CsvRow, csvLine, decodeText, type Delimiter, detectDelimiter, parseCsv, safeCsvLine } from "./Csv.ts"
 import { checkColumns, type FilterChoice, knownColumns, requireFilter } from "./Directory.ts"
@@ -146,7 +146,12 @@ export const guideCsv = (guide: Guide, delimiter: Delimiter = ","): string =>
 export const blankCsv = (template: Template.Template): GuidedBlankCsv => {
   const blank = Mapping.blankCsv(template)
   const { header, body } = Template.texts(template)
-  const texts = [...(header === undefined ? [] : [`Header: ${header}`]), ...(body === undefined ? [] : [`Body: ${body}`])]
+  const media = Template.variables(template).find((v) => v.kind === "image" || v.kind === "video" || v.kind === "document")
+  const texts = [
+    ...(header === undefined ? [] : [`Header: ${header}`]),
+    ...(media === undefined ? [] : [`Header: ${media.kind === "image" ? "an image" : `a ${media.kind}`} — an https link or a media id in column ${media.key}`]),
+    ...(body === undefined ? [] : [`Body: ${body}`])
+  ]
   const example = [EXAMPLE_PHONE, ...Template.variables(template).map(exampleOf)]
   const csv = guideCsv({ template: template.name, language: template.language, header: blank.header, texts, example })
   return { ...blank, csv, texts, example }
@@ -230,6 +235,12 @@ export interface DirectorySource extends FilterChoice {
   readonly defaults: Readonly<Record<string, string>>
 }
 
+/**
+ * The directory column that gives a contact its own time zone (an IANA name such as `America/Chicago`), read in
+ * place of its number's country's zones by the campaign's send window, and frozen with the contact when added.
+ */
+export const TIME_ZONE_COLUMN = "time_zone"
+
 // Directory contacts read per call while adding: large pages keep the round trips few on a million contacts.
 const DIRECTORY_PAGE = 5_000
 
@@ -255,8 +266,10 @@ export const fromDirectory = (storage: Ports.Storage.StorageShape, template: Tem
             // A column named `phone` wins over the contact's number, as in the filter.
             const row = { phone: contact.phone, ...contact.columns }
             const judged = judge(template, valid, row, contact.id, row.phone === contact.phone ? contact.phone : undefined)
-            if (judged._tag === "Add") contacts.push(judged.contact)
-            else rejected.push({ line: null, phone: contact.phone, reason: judged.reason })
+            const zone = SendWindow.parseTimeZone(contact.columns[TIME_ZONE_COLUMN] ?? "")
+            if (judged._tag === "Reject") rejected.push({ line: null, phone: contact.phone, reason: judged.reason })
+            else if (Result.isFailure(zone)) rejected.push({ line: null, phone: contact.phone, reason: `${TIME_ZONE_COLUMN}: ${zone.failure.message}` })
+            else contacts.push(zone.success === null ? judged.contact : { ...judged.contact, timeZone: zone.success })
           }
           return add({ contacts, rejected })
         }, DIRECTORY_PAGE)

@@ -2,7 +2,7 @@
  * What the account and template commands share: the storage the flags name, an account by name, its access
  * token from the environment variable the account names (never printed), and the Graph API transport.
  */
-import { CloudApiTransport, Database } from "@megaphone/adapters"
+import { Database, ProviderTransport } from "@megaphone/adapters"
 import { Ports } from "@megaphone/core"
 import { Effect, Option, Redacted } from "effect"
 import { CommandFailed } from "./Failure.ts"
@@ -24,9 +24,9 @@ export const withStorage = (databaseUrl: Option.Option<string>) =>
     return yield* effect.pipe(Effect.provide(Database.layer(database, { maxConnections: 3 })), Effect.mapError(toFailure))
   }).pipe(Effect.scoped)
 
-/** Run `effect` with the Cloud API transport (the Graph URL comes from each account). */
+/** Run `effect` with the transport of each account's provider (Meta's Cloud API or 360dialog; the URL comes from the account). */
 export const withTransport = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, Ports.Transport.Transport>> =>
-  Effect.provide(effect, CloudApiTransport.layer())
+  Effect.provide(effect, ProviderTransport.layer())
 
 /** That no account is named `name`, and how to see or add accounts. */
 export const noAccount = (name: string): string =>

@@ -46,6 +46,12 @@ export const SECRET_NAMES = {
   adminToken: "MEGAPHONE_ADMIN_TOKEN"
 } as const
 
+/**
+ * The secret 360dialog sends with each webhook (docs/providers.md). Optional, and only for 360dialog accounts, so
+ * not among the secrets every installation passes as a credential (the systemd unit has it commented out).
+ */
+export const WEBHOOK_SECRET_NAME = "MEGAPHONE_WEBHOOK_SECRET"
+
 /** The daemon's own secrets. Account access tokens are read per account with `Secrets.read(account.tokenEnv, env)`. */
 export interface DaemonSecrets {
   /** Signs every webhook (X-Hub-Signature-256); required. */
@@ -54,6 +60,8 @@ export interface DaemonSecrets {
   readonly verifyToken: Option.Option<Redacted.Redacted<string>>
   /** The bearer token of the admin API. */
   readonly adminToken: Option.Option<Redacted.Redacted<string>>
+  /** What a BSP (360dialog) sends in `webhook.secretHeader`; without it only Meta-signed webhooks are accepted. */
+  readonly webhookSecret: Option.Option<Redacted.Redacted<string>>
 }
 
 /** The daemon's decoded configuration: every setting, the secrets, and where each value came from. */
@@ -344,13 +352,15 @@ export const load = (input: LoadInput): Effect.Effect<DaemonConfig, ConfigError>
     const appSecret = yield* collect(Secrets.required(SECRET_NAMES.appSecret, input.env, "the app secret of your Meta app (App settings → Basic), which signs every webhook"))
     const verifyToken = yield* locateSecret(SECRET_NAMES.verifyToken)
     const adminToken = yield* locateSecret(SECRET_NAMES.adminToken)
+    const webhookSecret = yield* locateSecret(WEBHOOK_SECRET_NAME)
 
     if (problems.length > 0 || Result.isFailure(decoded) || Option.isNone(appSecret)) {
       // Grouped by where they are fixed: the file first, then the environment, then the command line.
       return yield* new ConfigError({ problems: [...problems].sort((a, b) => ORIGIN_ORDER[a.origin] - ORIGIN_ORDER[b.origin]) })
     }
     const secretSources: Array<[string, string]> = [[SECRET_NAMES.appSecret, appSecret.value.source]]
-    for (const [name, found] of [[SECRET_NAMES.verifyToken, verifyToken], [SECRET_NAMES.adminToken, adminToken]] as const) {
+    for (const [name, found] of [[SECRET_NAMES.verifyToken, verifyToken], [SECRET_NAMES.adminToken, adminToken],
+      [WEBHOOK_SECRET_NAME, webhookSecret]] as const) {
       if (Option.isSome(found)) secretSources.push([name, found.value.source])
     }
     const secretOf = (found: Option.Option<Secrets.FoundSecret>) => Option.map(found, (secret) => secret.value)
@@ -360,7 +370,8 @@ export const load = (input: LoadInput): Effect.Effect<DaemonConfig, ConfigError>
       secrets: {
         appSecret: appSecret.value.value,
         verifyToken: secretOf(verifyToken),
-        adminToken: secretOf(adminToken)
+        adminToken: secretOf(adminToken),
+        webhookSecret: secretOf(webhookSecret)
       },
       sources: Object.fromEntries([
         ...settings.flatMap((s): Array<[string, string]> => {

@@ -184,6 +184,17 @@ const webhookListen = define("webhook.listen", listen, {
   default: "0.0.0.0:8788",
   description: "Where Meta's webhooks are received (GET/POST /webhooks/whatsapp); put TLS in front of it."
 })
+const headerName = {
+  schema: Schema.String.check(Schema.isPattern(/^[A-Za-z0-9-]{1,64}$/)),
+  expected: "an HTTP header name: 1 to 64 letters, digits and -",
+  kind: "text" as const
+}
+const webhookSecretHeader = define("webhook.secretHeader", headerName, {
+  env: "MEGAPHONE_WEBHOOK_SECRET_HEADER",
+  default: "X-Megaphone-Webhook-Secret",
+  description: "The header in which a BSP (360dialog) sends MEGAPHONE_WEBHOOK_SECRET with each webhook; accepted only for " +
+    "360dialog accounts (docs/providers.md). Meta-direct webhooks still need Meta's signature."
+})
 const adminListen = define("admin.listen", listen, {
   env: "MEGAPHONE_ADMIN_LISTEN",
   flag: "--admin-listen",
@@ -280,7 +291,7 @@ const daemonId = define("daemonId", daemonIdentifier, {
 
 /** Every setting, in the order of the configuration file. */
 export const settings: ReadonlyArray<Setting> = [
-  databaseUrl, dataDir, maxConnections, webhookListen, adminListen,
+  databaseUrl, dataDir, maxConnections, webhookListen, webhookSecretHeader, adminListen,
   concurrency, claimLimit, leaseMs, horizonMs, idleMs, roundsInFlight, lateMs,
   maxAttempts, baseDelayMs, maxDelayMs, rateLimitedBaseDelayMs, unknownOutcomeGraceMs, onUnknownOutcome,
   deadlineMs, level, defaultCountry, daemonId
@@ -293,7 +304,7 @@ export const DaemonSettings = Schema.Struct({
     dataDir: dataDir.schema,
     maxConnections: maxConnections.schema
   }),
-  webhook: Schema.Struct({ listen: webhookListen.schema }),
+  webhook: Schema.Struct({ listen: webhookListen.schema, secretHeader: webhookSecretHeader.schema }),
   admin: Schema.Struct({ listen: adminListen.schema }),
   dispatch: Schema.Struct({
     concurrency: Schema.optionalKey(concurrency.schema),

@@ -13,7 +13,7 @@ import { randomUUID } from "node:crypto"
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { CloudApiTransport, Database, EmbeddedPostgres, Simulator } from "@megaphone/adapters"
+import { Database, EmbeddedPostgres, ProviderTransport, Simulator } from "@megaphone/adapters"
 import { Campaign, Ports } from "@megaphone/core"
 import { Effect, Option, Redacted, Schema, type Scope } from "effect"
 import * as Operations from "../campaigns/Operations.ts"
@@ -21,7 +21,8 @@ import * as Rows from "../campaigns/Rows.ts"
 import { saveFilter } from "../campaigns/Directory.ts"
 import { importFile } from "../contacts/Import.ts"
 import { windows1250 } from "../contacts/Windows1250.ts"
-import { syncTemplates } from "../templates/TemplateSync.ts"
+import { senderCredentials, syncTemplates } from "../templates/TemplateSync.ts"
+import * as Receiver from "../webhook/Receiver.ts"
 
 /** The demo cannot run, or went wrong on the way; the message says where. */
 export class DemoFailed extends Schema.TaggedError<DemoFailed>()("DemoFailed", { message: Schema.String }) {}
@@ -32,6 +33,8 @@ export interface DemoOptions {
   /** The operator's cap on the number's messages per second. */
   readonly mps: number
   readonly seed: number
+  /** Who carries the account's requests: Meta directly (default) or 360dialog (the simulator in its 360dialog mode). */
+  readonly provider?: Ports.Transport.Provider
   /** Receives a progress line about every second (for stderr). */
   readonly onProgress: (line: string) => void
 }
@@ -71,6 +74,8 @@ export interface DemoSummary {
 const TOKEN = "demo-access-token"
 const TOKEN_ENV = "MEGAPHONE_DEMO_TOKEN"
 const APP_SECRET = "demo-app-secret"
+/** What the demo's 360dialog forwards in `X-Megaphone-Webhook-Secret` with each webhook. */
+const WEBHOOK_SECRET = "demo-webhook-secret"
 const PHONE_ID = "106540352242922"
 const WABA_ID = "102290129340398"
 const ACCOUNT = "demo"
@@ -209,7 +214,9 @@ const setUp = (options: DemoOptions) =>
     // A few invalid numbers (refused with 131009), about one contact in a hundred.
     const invalidNumbers = Array.from({ length: options.contacts }, (_, n) => n).filter((n) => n % 97 === 41).map(recipientOf)
     const faults = { rateLimit: 0.02, serverError: 0.02, unavailable: 0.01, undeliverable: 0.03, latencyMs: 20, jitterMs: 20, invalidNumbers }
+    const provider = options.provider ?? "meta"
     const sim = yield* Simulator.start({
+      provider,
       accessToken: TOKEN,
       seed: options.seed,
       accounts: [{
@@ -223,7 +230,8 @@ const setUp = (options: DemoOptions) =>
       templates: { [WABA_ID]: [ORDER_DONE] },
       webhook: {
         url: `http://127.0.0.1:${webhookPort}/webhooks/whatsapp`,
-        appSecret: APP_SECRET,
+        // 360dialog does not sign; its target and secret header are registered below through its API.
+        ...(provider === "meta" ? { appSecret: APP_SECRET } : {}),
         delays: { sentMs: 100, deliveredMs: 300, readMs: 1_000, jitterMs: 200 },
         probabilities: { delivered: 0.97, read: 0.6 },
         batchSize: 10,
@@ -232,7 +240,7 @@ const setUp = (options: DemoOptions) =>
       },
       faults
     }).pipe(Effect.mapError(failed("starting the Graph API simulator")))
-    say(`Graph API simulator on ${sim.url} (faults: 2 % 130429, 3 % 5xx, 3 % undeliverable, ${invalidNumbers.length} invalid numbers).`)
+    say(`${provider === "meta" ? "Graph API" : "360dialog API"} simulator on ${sim.url} (faults: 2 % 130429, 3 % 5xx, 3 % undeliverable, ${invalidNumbers.length} invalid numbers).`)
 
     const csvFile = join(dir, "zakaznici.csv")
     yield* Effect.promise(() => writeFile(csvFile, czechCsv(options.contacts)))
@@ -265,6 +273,7 @@ const setUp = (options: DemoOptions) =>
         portfolioId: null,
         tokenEnv: TOKEN_ENV,
         graphUrl: sim.url,
+        ...(provider === "meta" ? {} : { provider }),
         graphVersion: "v23.0",
         displayPhoneNumber: "+420 700 000 001",
         messagingLimit: tierLimit,
@@ -278,8 +287,19 @@ const setUp = (options: DemoOptions) =>
         createdAt: now,
         updatedAt: now
       })
+      if (provider === "360dialog") {
+        yield* Effect.gen(function*() {
+          const register = (yield* Ports.Transport.Transport).registerWebhook
+          if (register !== undefined) {
+            yield* register(senderCredentials(account, Redacted.make(TOKEN)), {
+              url: `http://127.0.0.1:${webhookPort}/webhooks/whatsapp`,
+              headers: { [Receiver.DEFAULT_SECRET_HEADER]: Redacted.make(WEBHOOK_SECRET) }
+            })
+          }
+        }).pipe(Effect.provide(ProviderTransport.layer()), Effect.mapError(failed("registering the webhook at 360dialog")))
+      }
       yield* syncTemplates(account, Redacted.make(TOKEN)).pipe(
-        Effect.provide(CloudApiTransport.layer()),
+        Effect.provide(ProviderTransport.layer()),
         Effect.mapError(failed("syncing the templates"))
       )
       yield* saveFilter(storage, FILTER, `phone starts with "+420"`, now).pipe(Effect.mapError(failed("saving the filter")))
@@ -307,6 +327,7 @@ const setUp = (options: DemoOptions) =>
       MEGAPHONE_DATABASE_URL: Redacted.value(postgres.url),
       [TOKEN_ENV]: TOKEN,
       MEGAPHONE_APP_SECRET: APP_SECRET,
+      MEGAPHONE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       MEGAPHONE_ADMIN_TOKEN: Redacted.value(adminToken),
       // Short retry waits so the faults settle in seconds (the rules are the production ones).
       MEGAPHONE_RETRY_BASE_DELAY_MS: "300",

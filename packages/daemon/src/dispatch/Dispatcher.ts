@@ -11,6 +11,7 @@
  */
 import { Campaign, ContactState, ErrorClass, Mapping, Ports, type Quota, RetryPolicy, Template, Webhook } from "@megaphone/core"
 import { Clock, Deferred, Duration, Effect, Option, type Redacted, Result, Semaphore } from "effect"
+import { senderCredentials } from "../templates/TemplateSync.ts"
 import * as Pacer from "./Pacer.ts"
 
 type Account = Ports.Storage.Account
@@ -312,6 +313,8 @@ interface Round {
   readonly reclaimed: number
   readonly claimed: ReadonlyArray<ClaimedContact>
   readonly nextCapacity: Quota.NextCapacity | undefined
+  /** Due contacts the claim left waiting for their send window. */
+  readonly deferred: number
   readonly campaigns: ReadonlyArray<CampaignRecord>
   readonly ready: ReadonlyMap<string, Template.Template>
   /** Campaigns whose template the claim already found unusable, with the reason. */
@@ -340,7 +343,9 @@ const claimRound = (state: AccountDispatch): Effect.Effect<Round, Ports.Storage.
       // (a loaded database) would otherwise hand out first slots already missed, to be handed back unsent — round
       // after round for a campaign's last few contacts. Later slots only ever mean slower: no limit is at stake.
       now: new Date(startedAt + state.claimAheadMs),
-      horizonMs
+      horizonMs,
+      // A campaign's own cap keeps the same margin for late sends as the number's rate.
+      capFactor: plannedMps(account, options.lateMs ?? defaults.lateMs) / Ports.Storage.sendRate(account)
     })
     const { claimed, nextCapacity } = claiming
     const tookMs = (yield* Clock.currentTimeMillis) - startedAt
@@ -361,7 +366,7 @@ const claimRound = (state: AccountDispatch): Effect.Effect<Round, Ports.Storage.
       if (Result.isSuccess(checked)) ready.set(id, checked.success)
       else unusable.set(id, checked.failure)
     }
-    return { number, reclaimed, claimed, nextCapacity, campaigns, ready, unusable }
+    return { number, reclaimed, claimed, nextCapacity, deferred: claiming.deferred ?? 0, campaigns, ready, unusable }
   })
 
 /** How long an outcome write is retried while the database is away: until shortly before the leases expire. */
@@ -427,13 +432,7 @@ const completeRound = (
       state.accountHalt = { reason, upTo: state.claimed }
     }
 
-    const sender: Ports.Transport.SenderCredentials = {
-      phoneNumberId: account.phoneNumberId,
-      wabaId: account.wabaId,
-      accessToken: state.accessToken,
-      graphUrl: account.graphUrl,
-      graphVersion: account.graphVersion
-    }
+    const sender: Ports.Transport.SenderCredentials = senderCredentials(account, state.accessToken)
     const failed = noFailures()
     const failedCodes: Record<string, number> = {}
     let accepted = 0
@@ -560,12 +559,11 @@ const completeRound = (
       yield* Effect.logWarning("campaign paused").pipe(Effect.annotateLogs({ campaign: id, kind: reason.kind, reason: reason.explanation }))
     }
 
-    // With nothing claimed, check every running campaign: its last contacts may have settled elsewhere. Each
+    // Every running campaign of the account, not only those claimed now: a campaign's last contacts may settle
+    // while another campaign keeps the rounds busy (a capped one trickles for hours), or in another daemon. Each
     // campaign is checked at most every FINISH_CHECK_MS.
     const nowMs = recordedAt.getTime()
-    const touched = (claimed.length === 0
-      ? campaigns.filter((c) => c.lifecycle.state === "running").map((c) => c.id)
-      : [...new Set(claimed.map((c) => c.contact.campaignId))])
+    const touched = campaigns.filter((c) => c.lifecycle.state === "running").map((c) => c.id)
       .filter((id) => !toPause.has(id) && nowMs - (state.finishCheckedAt.get(id) ?? -Infinity) >= FINISH_CHECK_MS)
     const finishedCampaigns: Array<string> = []
     for (const id of touched) {
@@ -686,6 +684,8 @@ export const run = (
         if (wait > 0) yield* pause(wait)
         continue
       }
+      // A claim that only put contacts off to their send window may have left sendable ones behind them: look again now.
+      if (round.deferred > 0) continue
       const at = round.nextCapacity?.at
       const wait = at === undefined ? idleMs : Math.min(idleMs, Math.max(0, yield* millisUntil(at)))
       if (wait > 0) yield* pause(wait)

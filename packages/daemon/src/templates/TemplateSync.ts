@@ -31,7 +31,9 @@ export const senderCredentials = (
   wabaId: account.wabaId,
   accessToken,
   graphUrl: account.graphUrl,
-  graphVersion: account.graphVersion
+  graphVersion: account.graphVersion,
+  // The transport routes on it: Meta's Cloud API directly, or 360dialog's endpoint.
+  ...(account.provider === undefined ? {} : { provider: account.provider })
 })
 
 /** Why a template cannot be sent (every problem, in English), or undefined when it can. */

@@ -22,7 +22,9 @@ export const campaign = (c: CampaignJson): Source.CampaignSummary => ({
   template: c.template,
   language: c.language,
   lifecycle: Json.lifecycle(c),
-  counts: c.counts
+  counts: c.counts,
+  maxMps: c.max_mps,
+  sendWindow: c.send_window
 })
 
 /** An account with its quota use (none known: nothing used, the account's own limit). */
@@ -45,7 +47,9 @@ export const contact = (c: ContactJson): Source.ContactRow => ({
   phone: c.phone,
   state: c.state,
   attempts: c.attempts,
-  nextAttemptAt: c.next_attempt_at,
+  // A contact held back by the send window can go at the window's next opening, not before.
+  nextAttemptAt: c.waiting?.next_possible_at ?? c.next_attempt_at,
+  waiting: c.waiting?.reason ?? null,
   lastError: c.last_error,
   wamid: c.wamid,
   stateTimes: c.state_times

@@ -5,7 +5,7 @@
  */
 import { Ports, Template } from "@megaphone/core"
 import type { Source } from "@megaphone/tui"
-import { Clock, Effect } from "effect"
+import { Clock, Effect, Option } from "effect"
 import * as AccountsJson from "../accounts/Json.ts"
 import * as Json from "../campaigns/Json.ts"
 import * as Operations from "../campaigns/Operations.ts"
@@ -66,9 +66,20 @@ export const make = (run: Run, description: string, reason: string): Source.Sour
       ),
     contacts: (id, query) =>
       read((storage) =>
-        storage.listCampaignContacts(id, query.state, query.afterId === undefined ? { limit: query.limit } : { afterId: query.afterId, limit: query.limit })
-      ).then((rows) => ({
-        contacts: rows.map((c) => Convert.contact(Json.campaignContact(c))),
+        Effect.gen(function*() {
+          const campaign = yield* storage.getCampaign(id)
+          const rows = yield* storage.listCampaignContacts(
+            id,
+            query.state,
+            query.afterId === undefined ? { limit: query.limit } : { afterId: query.afterId, limit: query.limit }
+          )
+          // Contacts held back by the campaign's send window say why, as the admin API's do.
+          const sendWindow = Option.isSome(campaign) ? campaign.value.sendWindow : null
+          const asJson = Json.campaignContactsAt(sendWindow, new Date(yield* Clock.currentTimeMillis))
+          return { rows, asJson }
+        })
+      ).then(({ rows, asJson }) => ({
+        contacts: rows.map((c) => Convert.contact(asJson(c))),
         nextAfterId: rows.length === query.limit ? rows.at(-1)?.id ?? null : null
       })),
     pause: refuse,

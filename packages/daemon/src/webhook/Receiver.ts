@@ -26,6 +26,19 @@ export const PATH = "/webhooks/whatsapp"
 /** Meta's largest webhook body. */
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024
 
+/** The header a BSP (360dialog) is asked to send the shared secret in, unless `webhook.secret_header` says otherwise. */
+export const DEFAULT_SECRET_HEADER = "X-Megaphone-Webhook-Secret"
+
+/**
+ * How a business solution provider's deliveries prove where they came from: 360dialog forwards the Cloud API
+ * payloads without Meta's signature, so it is given a secret to send in a header (`accounts webhook`).
+ */
+export interface SharedSecret {
+  /** The header's name (any case). */
+  readonly header: string
+  readonly secret: Redacted.Redacted<string>
+}
+
 /** What `applyTemplateStatus` takes from a template status webhook. */
 export type TemplateStatusEvent = TemplateStatus.TemplateStatusEvent
 
@@ -43,6 +56,11 @@ export type ApplyTemplateStatus = (
 export interface Config {
   readonly appSecret: Redacted.Redacted<string>
   readonly verifyToken: Redacted.Redacted<string>
+  /**
+   * Deliveries that carry this header with this secret are accepted without Meta's signature, but only when every
+   * entry is for a 360dialog account; absent: only Meta's signature is accepted (MEGAPHONE_WEBHOOK_SECRET unset).
+   */
+  readonly sharedSecret?: SharedSecret
   /** Larger bodies get 413 unread (default 3 MB, Meta's maximum). */
   readonly maxBodyBytes?: number
   /** Whole replies that opt the sender out (default `Webhook.defaultOptOutWords`). */
@@ -66,6 +84,8 @@ export interface Counters {
   /** POST requests. */
   readonly received: number
   readonly badSignature: number
+  /** Of `badSignature`: a shared-secret header that was wrong, or sent for an account that is not 360dialog's. */
+  readonly badSharedSecret: number
   /** Bodies that were not JSON, or not a webhook notification. */
   readonly malformed: number
   readonly tooLarge: number
@@ -100,6 +120,7 @@ export class WebhookReceiver extends Context.Service<WebhookReceiver, ReceiverSh
 const emptyCounters = (): { -readonly [K in keyof Counters]: number } => ({
   received: 0,
   badSignature: 0,
+  badSharedSecret: 0,
   malformed: 0,
   tooLarge: 0,
   unsupportedMediaType: 0,
@@ -367,6 +388,16 @@ export const make = (config: Config): Effect.Effect<ReceiverShape, never, Ports.
         })
       )
 
+    /** The first WABA of a batch that no 360dialog account belongs to (such news needs Meta's signature). */
+    const notForBsp = (batch: Webhook.WebhookBatch) =>
+      Effect.gen(function*() {
+        const wabas = new Set(batch.items.flatMap((item) => item.wabaId === null ? [] : [item.wabaId]))
+        if (wabas.size === 0) return undefined
+        const bsp = new Set((yield* storage.listAccounts()).filter((a) => a.provider === "360dialog").flatMap((a) =>
+          a.portfolioId === null ? [a.wabaId] : [a.wabaId, a.portfolioId]))
+        return [...wabas].find((waba) => !bsp.has(waba))
+      })
+
     const receive = (request: HttpServerRequest.HttpServerRequest) =>
       Effect.gen(function*() {
         counters.received++
@@ -388,9 +419,15 @@ export const make = (config: Config): Effect.Effect<ReceiverShape, never, Ports.
           counters.malformed++
           return status(400, "Unreadable body")
         }
-        if (!Signature.verify(config.appSecret, body.success, request.headers["x-hub-signature-256"])) {
+        // Meta direct signs; a BSP sends the shared secret instead. A delivery with the header is judged by it alone.
+        const sharedSecret = config.sharedSecret
+        const secretGiven = sharedSecret === undefined ? undefined : request.headers[sharedSecret.header.toLowerCase()]
+        const bySecret = sharedSecret !== undefined && secretGiven !== undefined
+        if (bySecret ? !Signature.secretEquals(secretGiven, sharedSecret.secret)
+          : !Signature.verify(config.appSecret, body.success, request.headers["x-hub-signature-256"])) {
           counters.badSignature++
-          return status(401, "Bad signature")
+          if (bySecret) counters.badSharedSecret++
+          return status(401, bySecret ? "Bad shared secret" : "Bad signature")
         }
         const json = parseJson(body.success)
         const batch = Result.isFailure(json)
@@ -400,6 +437,23 @@ export const make = (config: Config): Effect.Effect<ReceiverShape, never, Ports.
           counters.malformed++
           yield* log(`webhook: ${batch.failure}`)
           return status(400, "Malformed notification")
+        }
+        if (bySecret) {
+          const judged = yield* Effect.exit(notForBsp(batch.success))
+          if (Exit.isFailure(judged)) {
+            // Storage down: the delivery cannot be judged; 503 makes 360dialog redeliver it.
+            counters.storageFailures++
+            yield* log(`webhook: storage failed while checking a shared-secret delivery; answered 503: ${storageMessage(judged.cause)}`)
+            return status(503, "Storage unavailable, retry later")
+          }
+          const foreign = judged.value
+          if (foreign !== undefined) {
+            counters.badSignature++
+            counters.badSharedSecret++
+            yield* log(`webhook: refused a delivery with the shared secret for WABA ${foreign}, which has no 360dialog account; ` +
+              "Meta-direct accounts need Meta's signature")
+            return status(401, "Bad signature")
+          }
         }
         const stored = yield* Effect.exit(process(batch.success).pipe(Effect.timeoutOption(ackTimeoutMs)))
         if (Exit.isSuccess(stored) && Option.isSome(stored.value)) return status(200, "OK")

@@ -794,3 +794,32 @@ describe("admin API: clone a campaign", () => {
     expect((await api("POST", path, { body: { name: "X", contacts_from: { campaign_id: "999999", states: ["sent"] } } })).status).toBe(404)
   })
 })
+
+// Send windows (issue 11, item 2)
+describe("admin API: send window", () => {
+  it("sets and removes a campaign's window (200 with send_window); contacts say why they wait; bad text 400; stopped 409", async () => {
+    const created = await api<Campaign>("POST", "/api/campaigns", { body: { name: "Slušně", account: "shop", template: "order_done" } })
+    const id = created.json.id
+    expect(created.json.send_window).toBeNull()
+    await api<AddReport>("POST", `/api/campaigns/${id}/contacts/csv`, { csv: "phone,1,2,3\r\n+420601700001,pane,A,1\r\n" })
+    const path = `/api/campaigns/${id}/window`
+    expect((await api("POST", path, { body: { window: "Mon-Fri 09:00-20:00" }, token: null })).status).toBe(401)
+    // Open one minute a week: the contact waits whenever this runs (but for that minute).
+    const set = await api<Campaign>("POST", path, { body: { window: "sunday 3:00-3:01" } })
+    expect([set.status, set.json.send_window]).toEqual([200, "Sun 03:00-03:01"])
+    const contacts = await api<Page<"contacts", Contact>>("GET", `/api/campaigns/${id}/contacts`)
+    expect(contacts.json.contacts.map((c) => [c.time_zone, c.waiting?.reason])).toEqual([
+      [null, "outside the send window Sun 03:00-03:01 (Europe/Prague)"]
+    ])
+    expect(new Date(contacts.json.contacts[0]?.waiting?.next_possible_at ?? "").getUTCDay()).toBe(0)
+    const bad = await api("POST", path, { body: { window: "Mon-Fri 20:00-09:00" } })
+    expect([bad.status, bad.json.message]).toEqual([400, expect.stringMatching(/^window: "20:00-09:00" ends before it starts/)])
+    const cleared = await api<Campaign>("POST", path, { body: { window: null } })
+    expect([cleared.status, cleared.json.send_window]).toEqual([200, null])
+    expect((await api<Page<"contacts", Contact>>("GET", `/api/campaigns/${id}/contacts`)).json.contacts.map((c) => c.waiting)).toEqual([null])
+    expect((await api("POST", "/api/campaigns/999999/window", { body: { window: null } })).status).toBe(404)
+    await api("POST", `/api/campaigns/${id}/stop`)
+    const stopped = await api("POST", path, { body: { window: "Mon-Fri 09:00-20:00" } })
+    expect([stopped.status, stopped.json.message]).toEqual([409, expect.stringContaining("Cannot change the send window of a stopped campaign")])
+  })
+})

@@ -15,8 +15,8 @@ describe("campaign JSON", () => {
       const { campaign, counts } = yield* Operations.create(storage, { name: "Objednávky", account: "shop", template: "order_done" })
       const shown = Json.campaign(campaign, counts)
       expect(Object.keys(shown)).toEqual([
-        "id", "name", "state", "account", "template", "language", "note", "pause_reason", "counts", "total",
-        "created_at", "started_at", "paused_at", "ended_at", "scheduled_at"
+        "id", "name", "state", "account", "template", "language", "note", "max_mps", "pause_reason", "counts", "total",
+        "created_at", "started_at", "paused_at", "ended_at", "scheduled_at", "send_window"
       ])
       expect(Object.keys(shown.counts)).toEqual([...ContactState.states])
       expect(shown).toMatchObject({ state: "draft", account: "shop", template: "order_done", language: "cs", pause_reason: null, total: 0 })

@@ -1,7 +1,7 @@
 // The campaign operations the CLI and the admin API share: each refusal is a tagged error carrying what a person
 // needs, the lifecycle is compare-and-set, stop cancels what was not sent, adding contacts checks before it reads.
 import { describe, expect, it } from "@effect/vitest"
-import { Campaign, Ports } from "@megaphone/core"
+import { Campaign, Ports, SendWindow } from "@megaphone/core"
 import { Effect, Option, Result } from "effect"
 import { isCampaignError, mapCampaignErrors } from "../../src/campaigns/Errors.ts"
 import * as Operations from "../../src/campaigns/Operations.ts"
@@ -45,6 +45,74 @@ describe("create", () => {
       expect(paused).toMatchObject({ _tag: "TemplateNotSendable", template: "spring_sale", language: "cs" })
       expect(paused._tag === "TemplateNotSendable" && paused.problems.map((p) => p.code)).toEqual(["status"])
       expect(yield* storage.listCampaigns()).toEqual([])
+    }))
+})
+
+describe("rate cap", () => {
+  it.effect("is set at create or later, removed with null, logged with who did it, and copied by clone", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      const { campaign } = yield* Operations.create(storage, { name: "Trickle", account: "shop", template: "order_done", maxMps: 2 })
+      expect(campaign.maxMps).toBe(2)
+      const faster = yield* Operations.setRate(storage, campaign.id, 0.5, "CLI")
+      expect(faster.campaign.maxMps).toBe(0.5)
+      // The same value again changes nothing and logs nothing.
+      yield* Operations.setRate(storage, campaign.id, 0.5, "CLI")
+      const cloned = yield* Operations.clone(storage, campaign.id, { name: "Follow-up" }, "CLI")
+      expect(cloned.campaign.maxMps).toBe(0.5)
+      const removed = yield* Operations.setRate(storage, campaign.id, null, "admin API")
+      expect(removed.campaign.maxMps).toBeNull()
+      const events = (yield* storage.listEvents(campaign.id, { limit: 50 })).filter((e) => e.kind === "campaign_rate")
+      expect(events.map((e) => e.message)).toEqual([
+        `Campaign ${campaign.id} capped at 0.5 msg/s by an operator (CLI), was 2.`,
+        `Campaign ${campaign.id}'s rate cap (0.5 msg/s) was removed by an operator (admin API): it sends at the number's rate.`
+      ])
+      expect(yield* Effect.flip(Operations.setRate(storage, "999999", 1, "CLI"))).toMatchObject({ _tag: "CampaignNotFound", id: "999999" })
+    }))
+
+  it("reads an operator's rate and says what is accepted", () => {
+    expect(Campaign.parseMaxMps(" 5 ")).toEqual(Result.succeed(5))
+    expect(Campaign.parseMaxMps("0.5")).toEqual(Result.succeed(0.5))
+    expect(Campaign.parseMaxMps("1000")).toEqual(Result.succeed(1_000))
+    for (const bad of ["0", "1001", "-1", "fast", "", "1e3", "5 msg/s"]) {
+      const parsed = Campaign.parseMaxMps(bad)
+      expect(Result.isFailure(parsed) && parsed.failure).toMatch(/is not a rate: give messages per second as a number above 0 and at most 1000/)
+    }
+  })
+})
+
+describe("send window", () => {
+  const window = (text: string) => Result.getOrThrow(SendWindow.parse(text))
+
+  it.effect("is set, changed and removed with a log line each, copied by clone with the contacts' zones, and refused once stopped", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      const { campaign } = yield* orders(storage)
+      const set = yield* Operations.setSendWindow(storage, campaign.id, window("Mon-Fri 09:00-20:00"), "CLI")
+      expect(set.campaign.sendWindow).toEqual(window("Mon-Fri 09:00-20:00"))
+      // The same window again changes nothing and logs nothing.
+      yield* Operations.setSendWindow(storage, campaign.id, window("monday-friday 9:00-20:00"), "CLI")
+      yield* Operations.setSendWindow(storage, campaign.id, window("Mon-Sat 08:00-18:00"), "admin API")
+      yield* storage.addCampaignContacts(campaign.id, [
+        { phone: "+12025550123", recipient: "12025550123", parameters: { "1": "Mr", "2": "Smith", "3": "7" }, timeZone: "America/Chicago" }
+      ], new Date(0))
+      const cloned = yield* Operations.clone(storage, campaign.id, { name: "Follow-up", contactsFrom: { campaignId: campaign.id, states: ["initial"] } }, "CLI")
+      expect(cloned.campaign.sendWindow).toEqual(window("Mon-Sat 08:00-18:00"))
+      const copied = yield* storage.listCampaignContacts(cloned.campaign.id, undefined, { limit: 10 })
+      expect(copied.map((c) => c.timeZone)).toEqual(["America/Chicago"])
+      const removed = yield* Operations.setSendWindow(storage, campaign.id, null, "admin API")
+      expect(removed.campaign.sendWindow).toBeNull()
+      const events = (yield* storage.listEvents(campaign.id, { limit: 50 })).filter((e) => e.kind === "campaign_window")
+      expect(events.map((e) => e.message)).toEqual([
+        `Campaign ${campaign.id} sends only Mon-Fri 09:00-20:00 on each recipient's clock, set by an operator (CLI).`,
+        `Campaign ${campaign.id} sends only Mon-Sat 08:00-18:00 on each recipient's clock, set by an operator (admin API); was Mon-Fri 09:00-20:00.`,
+        `Campaign ${campaign.id}'s send window (Mon-Sat 08:00-18:00) was removed by an operator (admin API): it sends at any hour.`
+      ])
+      yield* Operations.operate(storage, campaign.id, "stop", "CLI")
+      const refused = yield* Effect.flip(Operations.setSendWindow(storage, campaign.id, window("Mon-Fri 09:00-20:00"), "CLI"))
+      expect(refused._tag).toBe("OperationRefused")
+      expect(refused.message).toMatch(/Cannot change the send window of a stopped campaign/)
+      expect(yield* Effect.flip(Operations.setSendWindow(storage, "999999", null, "CLI"))).toMatchObject({ _tag: "CampaignNotFound", id: "999999" })
     }))
 })
 

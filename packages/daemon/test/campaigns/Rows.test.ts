@@ -1,7 +1,7 @@
 // Rows into campaign contacts (SPEC §4): the whole CSV header or directory mapping is checked first, then each row
 // alone — an unusable phone is kept as an invalid record, a bad value rejects its row with its line.
 import { describe, expect, it } from "@effect/vitest"
-import { Filter } from "@megaphone/core"
+import { Filter, Template } from "@megaphone/core"
 import { Effect, Result } from "effect"
 import * as Rows from "../../src/campaigns/Rows.ts"
 import { bytes, orderDone, promo, seeded, shipping } from "./support.ts"
@@ -124,6 +124,24 @@ describe("fromDirectory", () => {
       ])
     }))
 
+  it.effect("freezes a contact's own time zone from the time_zone column, and rejects one that is not a zone", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      yield* storage.importDirectory([
+        { phone: "+420601000001", columns: { time_zone: " America/Chicago " } },
+        { phone: "+420601000002", columns: { time_zone: "Europe/Pragu" } }
+      ], "update", new Date(0))
+      const { contacts, rejected } = yield* fromDirectory(storage, orderDone, { where: "city = \"Praha\"", ...mapping })
+      expect(contacts.map((c) => [c.recipient, c.timeZone ?? null])).toEqual([["420601000001", "America/Chicago"]])
+      expect(rejected).toEqual([{
+        line: null,
+        phone: "+420601000002",
+        reason: "time_zone: \"Europe/Pragu\" is not a time zone: use an IANA name such as Europe/Prague or America/New_York."
+      }])
+      const plain = yield* fromDirectory(storage, orderDone, { where: "city = \"Brno\"", ...mapping })
+      expect(plain.contacts.map((c) => c.timeZone ?? null)).toEqual([null])
+    }))
+
   it.effect("fills named parameters, header and URL-button variables from columns and defaults, through a saved filter", () =>
     Effect.gen(function*() {
       const storage = yield* seeded
@@ -168,5 +186,74 @@ describe("fromDirectory", () => {
       expect(unmapped._tag === "MappingMismatch" && unmapped.mapping.issues.map((i) => i.code)).toEqual(
         expect.arrayContaining(["phone_column_missing", "variable_unmapped"])
       )
+    }))
+})
+
+describe("a media header template (issue 11)", () => {
+  const catalog = Result.getOrThrow(Template.decode({
+    id: "8", name: "spring_catalog", language: "cs", status: "APPROVED", category: "MARKETING",
+    components: [{ type: "HEADER", format: "IMAGE" }, { type: "BODY", text: "Dobrý den, {{1}}, posíláme jarní katalog." }]
+  }))
+
+  it("hands out the header's column first, with an example link, in the blank CSV", () => {
+    const blank = Rows.blankCsv(catalog)
+    expect(blank.header).toEqual(["phone", "header.image", "1"])
+    expect(blank.example).toEqual(["+420 601 123 456", "https://example.com/image.jpg", "{{1}}"])
+    expect(blank.texts).toEqual(["Header: an image — an https link or a media id in column header.image", "Body: Dobrý den, {{1}}, posíláme jarní katalog."])
+    expect(blank.docs[1]).toBe("header.image: Header image (https link or media id); an https link anyone can download, or the id of an image uploaded to Meta")
+  })
+
+  it("takes a link or a media id from the column, the default where it is empty, and rejects the line of a bad link", () => {
+    const text = [
+      "phone;obrázek;jméno",
+      "+420601123456;https://cdn.example.com/jaro.jpg;Jano",
+      "+420601123457;1215647396592284;Jano",
+      "+420601123458;;Mařenko",
+      "+420601123459;http://cdn.example.com/jaro.jpg;Pepo",
+      "+420601123460;https://cdn.example.com/jarní katalog.jpg;Evo"
+    ].join("\r\n")
+    const read = Rows.fromCsv("8", catalog, bytes(text), { "header.image": "https://cdn.example.com/vychozi.jpg" })
+    const { contacts, rejected } = Result.getOrThrow(read)
+    expect(contacts.map((c) => c.parameters)).toEqual([
+      { "header.image": "https://cdn.example.com/jaro.jpg", "1": "Jano" },
+      { "header.image": "1215647396592284", "1": "Jano" },
+      { "header.image": "https://cdn.example.com/vychozi.jpg", "1": "Mařenko" }
+    ])
+    expect(rejected).toEqual([
+      { line: 5, phone: "+420601123459", reason: expect.stringContaining(`header.image: "http://cdn.example.com/jaro.jpg" (column "obrázek") is not an https link`) },
+      { line: 6, phone: "+420601123460", reason: expect.stringContaining("contains a space") }
+    ])
+    // Without the header's column the file is refused before any row, naming it.
+    const short = Rows.fromCsv("8", catalog, bytes("phone;jméno\r\n+420601123456;Jano\r\n"), {})
+    expect(Result.isFailure(short) && short.failure.message).toContain("Missing: 1.")
+    const noHeader = Rows.fromCsv("8", catalog, bytes("phone\r\n+420601123456\r\n"), {})
+    expect(Result.isFailure(noHeader) && noHeader.failure.message).toContain("Missing: header.image, 1.")
+  })
+
+  it.effect("fills it from a directory column or one fixed link for every contact; a bad fixed link refuses the whole mapping", () =>
+    Effect.gen(function*() {
+      const storage = yield* seeded
+      const fixed = yield* fromDirectory(storage, catalog, {
+        where: "city = \"Praha\"", phoneColumn: "phone", vars: { "1": "surname" }, defaults: { "header.image": "https://cdn.example.com/jaro.jpg" }
+      })
+      expect(fixed.contacts.map((c) => c.parameters)).toEqual([
+        { "header.image": "https://cdn.example.com/jaro.jpg", "1": "Novák" },
+        { "header.image": "https://cdn.example.com/jaro.jpg", "1": "Nová" }
+      ])
+      // A column of names holds no link; digits read as a media id; an empty cell has no default: each contact on its own.
+      const column = yield* fromDirectory(storage, catalog, { where: "city = \"Praha\"", phoneColumn: "phone", vars: { "header.image": "surname", "1": "surname" }, defaults: {} })
+      expect(column.rejected.map((r) => [r.phone, r.reason])).toEqual([
+        ["+420601000001", expect.stringContaining("header.image: \"Novák\" (column \"surname\") is neither an https link nor a media id.")],
+        ["+420601000002", expect.stringContaining("header.image: \"Nová\" (column \"surname\") is neither an https link nor a media id.")]
+      ])
+      const ids = yield* fromDirectory(storage, catalog, { where: "city = \"Praha\"", phoneColumn: "phone", vars: { "header.image": "order", "1": "surname" }, defaults: {} })
+      expect(ids.contacts.map((c) => c.parameters)).toEqual([{ "header.image": "1", "1": "Novák" }])
+      expect(ids.rejected.map((r) => [r.phone, r.reason])).toEqual([
+        ["+420601000002", expect.stringContaining("Variable header.image (Header image (https link or media id)) is empty")]
+      ])
+      const bad = yield* Effect.flip(fromDirectory(storage, catalog, {
+        where: "city = \"Praha\"", phoneColumn: "phone", vars: { "1": "surname" }, defaults: { "header.image": "www.example.com/a.jpg" }
+      }))
+      expect(bad._tag === "MappingMismatch" && bad.mapping.issues.map((i) => [i.code, i.variable])).toEqual([["invalid_default", "header.image"]])
     }))
 })

@@ -4,7 +4,7 @@ import { Redacted } from "effect"
 import { describe, expect, it } from "vitest"
 import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
 import {
-  PHONE_ID, PHONE_ID_2, TOKEN, WABA_ID
+  config, PHONE_ID, PHONE_ID_2, startSimulator, TOKEN, WABA_ID
 } from "../../../adapters/test/transport/simulator/support.ts"
 import { megaphone, withSimulator } from "./binary.ts"
 
@@ -13,6 +13,44 @@ const { cwd, simulator: running } = await withSimulator()
 const database = async () => Redacted.value(await freshDatabase("embedded"))
 const run = (url: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
   megaphone(cwd, [...args, "--database-url", url], env)
+
+describe("megaphone accounts --provider 360dialog", () => {
+  it("adds with 360dialog's URL; refresh explains instead of calling; webhook registers the URL with the secret header", async () => {
+    const url = await database()
+    const added = await run(url, ["accounts", "add", "bsp", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, "--provider", "360dialog",
+      "--token-env", "BSP_KEY", "--json"])
+    expect(added.code).toBe(0)
+    expect(JSON.parse(added.stdout).account).toMatchObject({ provider: "360dialog", graph_url: "https://waba-v2.360dialog.io", token_env: "BSP_KEY" })
+    expect((await run(url, ["accounts", "add", "x", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, "--provider", "acme"])).code).toBe(2)
+
+    const base = config()
+    const bsp = await startSimulator({ ...base, provider: "360dialog", accounts: base.accounts.slice(0, 1) })
+    try {
+      await run(url, ["accounts", "add", "bsp", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, "--provider", "360dialog",
+        "--token-env", "BSP_KEY", "--graph-url", bsp.sim.url, "--replace"])
+      const refreshed = await run(url, ["accounts", "refresh", "bsp", "--json"], { BSP_KEY: TOKEN })
+      expect(refreshed.code).toBe(0)
+      expect(JSON.parse(refreshed.stdout).warnings.join(" ")).toContain("360dialog's API does not report")
+      const secret = "cli-webhook-secret-4411"
+      const hook = ["accounts", "webhook", "bsp", "--url", "http://127.0.0.1:9/webhooks/whatsapp"]
+      const unset = await run(url, hook, { BSP_KEY: TOKEN })
+      expect([unset.code, unset.stderr]).toEqual([1, expect.stringContaining("MEGAPHONE_WEBHOOK_SECRET is not set")])
+      const wrongKey = await run(url, hook, { BSP_KEY: "not-the-key", MEGAPHONE_WEBHOOK_SECRET: secret })
+      expect(wrongKey.code).toBe(1)
+      expect(wrongKey.stderr + wrongKey.stdout).not.toContain("not-the-key")
+      const registered = await run(url, [...hook, "--json"], { BSP_KEY: TOKEN, MEGAPHONE_WEBHOOK_SECRET: secret })
+      expect([registered.code, registered.stderr]).toEqual([0, ""])
+      expect(JSON.parse(registered.stdout)).toEqual({ account: "bsp", url: "http://127.0.0.1:9/webhooks/whatsapp", secret_header: "X-Megaphone-Webhook-Secret" })
+      expect(registered.stdout).not.toContain(secret)
+      // A Meta-direct account has no such API: refused with where to set the URL instead.
+      await run(url, ["accounts", "add", "direct", "--phone-number-id", PHONE_ID_2, "--waba-id", WABA_ID])
+      const direct = await run(url, ["accounts", "webhook", "direct", "--url", "http://127.0.0.1:9/x"], { MEGAPHONE_WEBHOOK_SECRET: secret })
+      expect([direct.code, direct.stderr]).toEqual([1, expect.stringContaining("App Dashboard")])
+    } finally {
+      await bsp.stop()
+    }
+  })
+})
 
 describe("megaphone accounts", () => {
   it("add, list and show, in text and JSON", async () => {
@@ -28,6 +66,7 @@ describe("megaphone accounts", () => {
       token_env: "MEGAPHONE_ACCESS_TOKEN",
       graph_url: "https://graph.facebook.com",
       graph_version: "v23.0",
+      provider: "meta",
       display_phone_number: null,
       messaging_limit: 250,
       messaging_tier: null,

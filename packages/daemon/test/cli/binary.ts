@@ -6,9 +6,10 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { promisify } from "node:util"
 import { Database } from "@megaphone/adapters"
-import { Ports } from "@megaphone/core"
+import { Ports, type Template } from "@megaphone/core"
 import { Effect, Redacted } from "effect"
 import { afterAll, beforeAll, inject } from "vitest"
+import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
 import { config, type Running, startSimulator } from "../../../adapters/test/transport/simulator/support.ts"
 
 /** The production binary this test run built (support/globalSetup.ts). */
@@ -67,3 +68,20 @@ export const withStorage = <A>(url: string, body: (storage: Ports.Storage.Storag
   Effect.runPromise(Effect.gen(function*() {
     return yield* body(yield* Ports.Storage.Storage)
   }).pipe(Effect.provide(Database.layer({ _tag: "Server", url: Redacted.make(url) }, { maxConnections: 1 })), Effect.scoped) as Effect.Effect<A>)
+
+/**
+ * A fresh embedded database with account "shop" (WABA 111, 80 msg/s, never called: its Graph URL goes nowhere) and
+ * `templates` synced, for CLI tests that need no Meta. Returns its URL.
+ */
+export const shopDatabase = async (templates: ReadonlyArray<Template.Template>, at: Date): Promise<string> => {
+  const url = Redacted.value(await freshDatabase("embedded"))
+  await withStorage(url, (s) => Effect.gen(function*() {
+    yield* s.saveAccount({
+      name: "shop", phoneNumberId: "106540352242922", wabaId: "111", portfolioId: null, tokenEnv: "SIM_TOKEN",
+      graphUrl: "http://127.0.0.1:1", graphVersion: "v23.0", displayPhoneNumber: null, messagingLimit: 250, messagingTier: null,
+      qualityRating: null, throughputMps: 80, throughputLevel: null, nameStatus: null, status: null, createdAt: at, updatedAt: at
+    })
+    yield* s.syncTemplates("111", templates, at)
+  }))
+  return url
+}

@@ -3,10 +3,9 @@
 import { readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Filter, Template } from "@megaphone/core"
-import { Effect, Redacted, Result } from "effect"
+import { Effect, Result } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { freshDatabase } from "../../../adapters/test/support/postgres.ts"
-import { megaphone, scratchDirectory, withStorage } from "./binary.ts"
+import { megaphone, scratchDirectory, shopDatabase, withStorage } from "./binary.ts"
 import { failedCampaign } from "./failedCampaign.ts"
 
 const cwd = await scratchDirectory()
@@ -24,29 +23,18 @@ const template = (fields: Record<string, unknown>): Template.Template =>
 const ORDER_DONE = "Dobrý den, {{1}} {{2}}, vaše objednávka č. {{3}} byla vyřízena."
 
 /** A fresh database with account "shop", the seed's order_done (cs), a two-language welcome and a paused template. */
-const seeded = async (): Promise<string> => {
-  const url = Redacted.value(await freshDatabase("embedded"))
-  await withStorage(url, (s) => Effect.gen(function*() {
-    yield* s.saveAccount({
-      name: "shop", phoneNumberId: "106540352242922", wabaId: "111", portfolioId: null, tokenEnv: "SIM_TOKEN",
-      graphUrl: "http://127.0.0.1:1", graphVersion: "v23.0", displayPhoneNumber: null, messagingLimit: 250, messagingTier: null,
-      qualityRating: null, throughputMps: 80, throughputLevel: null, nameStatus: null, status: null, createdAt: T0, updatedAt: T0
-    })
-    yield* s.syncTemplates("111", [
-      template({ id: "1", name: "order_done", language: "cs", components: [{ type: "BODY", text: ORDER_DONE }] }),
-      template({ id: "2", name: "welcome", language: "cs", components: [{ type: "BODY", text: "Vítejte, {{1}}" }] }),
-      template({ id: "3", name: "welcome", language: "en", components: [{ type: "BODY", text: "Welcome, {{1}}" }] }),
-      template({ id: "4", name: "spring_sale", language: "cs", status: "PAUSED", components: [{ type: "BODY", text: "Sleva {{1}}" }] }),
-      template({ id: "5", name: "promo", language: "cs", parameter_format: "NAMED", components: [{ type: "BODY", text: "Ahoj {{first_name}}, sleva {{discount}}." }] }),
-      template({ id: "6", name: "shipping_update", language: "cs", components: [
-        { type: "HEADER", format: "TEXT", text: "Zásilka {{1}}" },
-        { type: "BODY", text: "Dobrý den, {{1}}, zásilka je na cestě." },
-        { type: "BUTTONS", buttons: [{ type: "URL", text: "Sledovat", url: "https://shop.example/t/{{1}}" }] }
-      ] })
-    ], T0)
-  }))
-  return url
-}
+const seeded = (): Promise<string> => shopDatabase([
+  template({ id: "1", name: "order_done", language: "cs", components: [{ type: "BODY", text: ORDER_DONE }] }),
+  template({ id: "2", name: "welcome", language: "cs", components: [{ type: "BODY", text: "Vítejte, {{1}}" }] }),
+  template({ id: "3", name: "welcome", language: "en", components: [{ type: "BODY", text: "Welcome, {{1}}" }] }),
+  template({ id: "4", name: "spring_sale", language: "cs", status: "PAUSED", components: [{ type: "BODY", text: "Sleva {{1}}" }] }),
+  template({ id: "5", name: "promo", language: "cs", parameter_format: "NAMED", components: [{ type: "BODY", text: "Ahoj {{first_name}}, sleva {{discount}}." }] }),
+  template({ id: "6", name: "shipping_update", language: "cs", components: [
+    { type: "HEADER", format: "TEXT", text: "Zásilka {{1}}" },
+    { type: "BODY", text: "Dobrý den, {{1}}, zásilka je na cestě." },
+    { type: "BUTTONS", buttons: [{ type: "URL", text: "Sledovat", url: "https://shop.example/t/{{1}}" }] }
+  ] })
+], T0)
 
 const STATES = ["initial", "in_progress", "sent", "delivered", "read", "retry_scheduled", "error", "invalid_record", "sending_failed", "cancelled"]
 

@@ -116,6 +116,51 @@ describe("megaphone through the admin API (MEGAPHONE_ADMIN_URL)", () => {
     await same(["campaigns", "show", draft])
   }, 120_000)
 
+  // Per-campaign rate cap (issue 11, item 6).
+  it("rate sets and clears a campaign's cap, answering the campaign with max_mps, and refuses as it does directly", async () => {
+    const created = await remote(["campaigns", "create", "--name", "Trickle", "--account", "shop", "--template", "order_done", "--max-mps", "3", "--json"])
+    expect(created.code).toBe(0)
+    const draft = (JSON.parse(created.stdout) as { id: string; max_mps: number }).id
+    expect(JSON.parse(created.stdout)).toMatchObject({ max_mps: 3 })
+    const capped = await remote(["campaigns", "rate", draft, "--max-mps", "0.5", "--json"])
+    expect(JSON.parse(capped.stdout)).toMatchObject({ id: draft, max_mps: 0.5 })
+    expect((await same(["campaigns", "rate", draft, "--max-mps", "2"])).stdout).toMatch(/sends at most 2 message\(s\) per second/)
+    await same(["campaigns", "show", draft])
+    expect((await same(["campaigns", "rate", draft, "--max-mps", "0"])).code).toBe(2)
+    expect((await same(["campaigns", "rate", draft])).code).toBe(2)
+    expect((await same(["campaigns", "rate", "999999", "--clear"])).code).toBe(1)
+    const cleared = await remote(["campaigns", "rate", draft, "--clear", "--json"])
+    expect(JSON.parse(cleared.stdout)).toMatchObject({ max_mps: null })
+  }, 120_000)
+
+  // Send windows (issue 11, item 2): a window that is all but always closed, so the contacts wait in both runs.
+  it("window sets and clears a campaign's send window; contacts say why they wait, as they do directly", async () => {
+    const draft = (await direct(["campaigns", "create", "--name", "Quiet", "--account", "shop", "--template", "order_done"])).stdout.trim()
+    const file = join(remoteCwd, "quiet.csv")
+    await writeFile(file, "phone;1;2;3\n+420601400001;pane;Novák;1\n+12025550123;Mr;Smith;2\n")
+    expect((await direct(["campaigns", "add-contacts", draft, "--csv", file])).code).toBe(0)
+    const set = await remote(["campaigns", "window", draft, "--days", "Sun", "--hours", "03:00-03:01", "--json"])
+    expect(set.code).toBe(0)
+    expect(JSON.parse(set.stdout)).toMatchObject({ id: draft, send_window: "Sun 03:00-03:01" })
+    expect((await same(["campaigns", "window", draft, "--window", "Sun 03:00-03:01; Sat 03:00-03:01"])).stdout)
+      .toMatch(/sends only Sun 03:00-03:01; Sat 03:00-03:01 on each recipient's clock/)
+    await same(["campaigns", "show", draft])
+    await same(["campaigns", "show", draft, "--json"])
+    const listed = await same(["campaigns", "contacts", draft, "--json"])
+    const contacts = (JSON.parse(listed.stdout) as { contacts: Array<{ recipient: string; waiting: { reason: string } | null }> }).contacts
+    expect(contacts.map((c) => c.waiting?.reason)).toEqual([
+      "outside the send window Sun 03:00-03:01; Sat 03:00-03:01 (Europe/Prague)",
+      expect.stringMatching(/^the send window .* is never open in all of .* at once: give the contact a time_zone$/)
+    ])
+    expect((await same(["campaigns", "contacts", draft])).stdout).toMatch(/2 contact\(s\), 2 waiting for the send window\./)
+    expect((await same(["campaigns", "window", draft, "--days", "Mon-Fri", "--hours", "20:00-09:00"])).code).toBe(2)
+    expect((await same(["campaigns", "window", draft, "--days", "Mon-Fri"])).code).toBe(2)
+    expect((await same(["campaigns", "window", draft])).code).toBe(2)
+    expect((await same(["campaigns", "window", "999999", "--clear"])).code).toBe(1)
+    const cleared = await remote(["campaigns", "window", draft, "--clear", "--json"])
+    expect(JSON.parse(cleared.stdout)).toMatchObject({ send_window: null })
+  }, 120_000)
+
   it("refusals read as they do directly", async () => {
     const blank = join(remoteCwd, "wrong.csv")
     await writeFile(blank, "phone,1\n+420601123456,x\n")

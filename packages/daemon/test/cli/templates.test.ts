@@ -42,7 +42,11 @@ describe("megaphone templates list", () => {
         template({ id: "2", name: "spring_sale", language: "cs", status: "PAUSED", category: "MARKETING",
           components: [{ type: "BODY", text: "Sleva {{1}}" }] })
       ], new Date(T0.getTime() + 1000))
-      yield* s.syncTemplates("222", [template({ id: "4", name: "welcome", language: "de", status: "REJECTED", rejected_reason: "SCAM" })], T0)
+      yield* s.syncTemplates("222", [
+        template({ id: "4", name: "welcome", language: "de", status: "REJECTED", rejected_reason: "SCAM" }),
+        template({ id: "5", name: "catalog", language: "cs", status: "APPROVED", category: "MARKETING",
+          components: [{ type: "HEADER", format: "IMAGE" }, { type: "BODY", text: "Dobrý den, {{1}}, posíláme katalog." }] })
+      ], T0)
     }))
 
     const listed = await megaphone(cwd, ["templates", "list", "--account", "shop", "--json", "--database-url", url])
@@ -50,7 +54,7 @@ describe("megaphone templates list", () => {
     const { templates } = JSON.parse(listed.stdout)
     expect(templates.map((t: { name: string }) => t.name)).toEqual(["old", "order_done", "spring_sale"])
     expect(templates[1]).toEqual({
-      waba_id: "111", accounts: ["shop"], name: "order_done", language: "cs", status: "APPROVED", category: "UTILITY",
+      waba_id: "111", accounts: ["shop"], name: "order_done", language: "cs", status: "APPROVED", category: "UTILITY", header: null,
       variables: ["1", "2", "3"], usable: true, explanation: null, synced_at: "2026-11-26T10:00:01.000Z", deleted_at: null
     })
     expect(templates[2]).toMatchObject({ status: "PAUSED", usable: false, explanation: expect.stringMatching(/^Template spring_sale is paused by Meta/) })
@@ -61,10 +65,11 @@ describe("megaphone templates list", () => {
     const text = await megaphone(cwd, ["templates", "list"], { MEGAPHONE_DATABASE_URL: url })
     expect(text.code).toBe(0)
     const lines = text.stdout.split("\n")
-    expect(lines[0]).toMatch(/^WABA\s+NAME\s+LANGUAGE\s+STATUS\s+CATEGORY\s+VARIABLES\s+PROBLEM$/)
-    expect(lines.find((l) => l.includes("order_done"))).toMatch(/^111\s+order_done\s+cs\s+APPROVED\s+UTILITY\s+1, 2, 3$/)
-    expect(lines.find((l) => l.includes("welcome"))).toMatch(/^222\s+welcome\s+de\s+REJECTED\s+UTILITY\s+-\s+⚠ Template welcome was rejected by Meta: Meta considers it deceptive or a scam\./)
-    expect(text.stdout).toContain("4 template(s), 1 can be sent, 3 cannot (⚠).")
+    expect(lines[0]).toMatch(/^WABA\s+NAME\s+LANGUAGE\s+STATUS\s+CATEGORY\s+HEADER\s+VARIABLES\s+PROBLEM$/)
+    expect(lines.find((l) => l.includes("order_done"))).toMatch(/^111\s+order_done\s+cs\s+APPROVED\s+UTILITY\s+-\s+1, 2, 3$/)
+    expect(lines.find((l) => l.includes("catalog"))).toMatch(/^222\s+catalog\s+cs\s+APPROVED\s+MARKETING\s+image\s+header\.image, 1$/)
+    expect(lines.find((l) => l.includes("welcome"))).toMatch(/^222\s+welcome\s+de\s+REJECTED\s+UTILITY\s+-\s+-\s+⚠ Template welcome was rejected by Meta: Meta considers it deceptive or a scam\./)
+    expect(text.stdout).toContain("5 template(s), 2 can be sent, 3 cannot (⚠).")
 
     const nobody = await megaphone(cwd, ["templates", "list", "--account", "nobody", "--database-url", url])
     expect(nobody.code).toBe(1)

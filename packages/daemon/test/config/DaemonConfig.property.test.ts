@@ -40,7 +40,8 @@ const valid: Readonly<Record<string, fc.Arbitrary<string | number>>> = {
   "shutdown.deadlineMs": fc.integer({ min: 0, max: 3_600_000 }),
   "log.level": fc.constantFrom("debug", "info", "warning", "error"),
   "phone.defaultCountry": fc.constantFrom("CZ", "SK", "DE", "AT", "PL", "US", "GB"),
-  "daemonId": fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,20}$/)
+  "daemonId": fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,20}$/),
+  "webhook.secretHeader": fc.stringMatching(/^[A-Za-z0-9-]{1,30}$/)
 }
 
 const where = fc.constantFrom("default", "file", "env", "both")

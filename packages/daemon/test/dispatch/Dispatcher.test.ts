@@ -67,14 +67,17 @@ const account = (graphUrl: string, now: Date): Ports.Storage.Account => ({
 
 const recipient = (i: number): string => `420601${String(100_000 + i)}`
 
-/** A running campaign of `n` contacts on order_done; the stored template has `storedStatus`. */
-const setUp = (storage: Storage, shop: Ports.Storage.Account, n: number, storedStatus = "APPROVED") =>
+/** A running campaign of `n` contacts on order_done (from recipient `first` on); the stored template has `storedStatus`. */
+const setUp = (storage: Storage, shop: Ports.Storage.Account, n: number, storedStatus = "APPROVED", campaign: { name?: string; maxMps?: number; first?: number } = {}) =>
   Effect.gen(function*() {
     const now = new Date(yield* Clock.currentTimeMillis)
+    const first = campaign.first ?? 0
     yield* storage.saveAccount(shop)
     yield* storage.syncTemplates(WABA_ID, [orderDone(storedStatus)], now)
-    const created = yield* storage.createCampaign({ name: "orders", accountName: shop.name, templateName: "order_done", language: "cs", note: null }, now)
-    yield* storage.addCampaignContacts(created.id, Array.from({ length: n }, (_, i) => ({
+    const created = yield* storage.createCampaign({
+      name: campaign.name ?? "orders", accountName: shop.name, templateName: "order_done", language: "cs", note: null, maxMps: campaign.maxMps ?? null
+    }, now)
+    yield* storage.addCampaignContacts(created.id, Array.from({ length: n }, (_, j) => first + j).map((i) => ({
       phone: `+${recipient(i)}`,
       recipient: recipient(i),
       parameters: { 1: "pane", 2: `Novák ${i}`, 3: String(i) }
@@ -92,7 +95,13 @@ const lifecycleOf = (storage: Storage, campaignId: string) =>
 /** Runs `test` with a started simulator, a fresh storage and the Cloud API transport pointed at it. */
 const withParts = <A, E>(
   faults: Record<string, unknown>,
-  test: (parts: { sim: Simulator.SimulatorHandle; storage: Storage; shop: Ports.Storage.Account; departures: Array<number> }) => Effect.Effect<A, E, Ports.Storage.Storage | Ports.Transport.Transport>
+  test: (parts: {
+    sim: Simulator.SimulatorHandle
+    storage: Storage
+    shop: Ports.Storage.Account
+    departures: Array<number>
+    departed: Map<string, number>
+  }) => Effect.Effect<A, E, Ports.Storage.Storage | Ports.Transport.Transport>
 ) =>
   Effect.scoped(Effect.gen(function*() {
     const sim = yield* Simulator.start(simulatorConfig(faults))
@@ -101,16 +110,19 @@ const withParts = <A, E>(
     // When each send leaves the dispatcher: the simulator shares this test's event loop, so its own count of a
     // second also holds requests it could only handle late, bunched.
     const departures: Array<number> = []
+    // The last departure per recipient.
+    const departed = new Map<string, number>()
     const transport: Ports.Transport.TransportShape = {
       ...cloudApi,
       sendTemplate: (sender, payload) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
           departures.push(now)
+          departed.set(payload.to, now)
           return cloudApi.sendTemplate(sender, payload)
         })
     }
     const shop = account(sim.url, new Date(yield* Clock.currentTimeMillis))
-    return yield* test({ sim, storage, shop, departures }).pipe(
+    return yield* test({ sim, storage, shop, departures, departed }).pipe(
       Effect.provideService(Ports.Storage.Storage, storage),
       Effect.provideService(Ports.Transport.Transport, transport)
     )
@@ -277,5 +289,43 @@ describe("run", () => {
         const stats = yield* sim.stats
         expect(stats.accepted).toBe(50)
         expect(Object.values(stats.acceptedPerRecipient).every((n) => n === 1)).toBe(true)
+      })), 30_000)
+
+  // Issue 11, item 6: one campaign trickles at its own cap while another on the same number takes the rest.
+  it.live("a campaign's rate cap holds while a second campaign on the same number uses the rest of its rate", () =>
+    withParts({}, ({ sim, storage, shop, departed }) =>
+      Effect.gen(function*() {
+        const CAP = 10
+        const slow = yield* setUp(storage, shop, 200, "APPROVED", { name: "trickle", maxMps: CAP })
+        const fast = yield* setUp(storage, shop, 600, "APPROVED", { name: "bulk", first: 1_000 })
+        const fiber = yield* Effect.forkChild(run(shop, Redacted.make(TOKEN), { ...options, idleMs: 50 }))
+        const started = yield* Clock.currentTimeMillis
+        while ((yield* lifecycleOf(storage, fast.id)).state !== "finished") {
+          expect((yield* Clock.currentTimeMillis) - started).toBeLessThan(25_000)
+          yield* Effect.sleep(Duration.millis(20))
+        }
+        const fastDone = yield* Clock.currentTimeMillis
+        yield* Effect.sleep(Duration.seconds(1))
+        yield* Fiber.interrupt(fiber)
+        const times = (from: number, n: number) =>
+          Array.from({ length: n }, (_, j) => departed.get(recipient(from + j))).filter((t): t is number => t !== undefined)
+        const slowTimes = times(0, 200)
+        const fastTimes = times(1_000, 600)
+        expect(fastTimes).toHaveLength(600)
+        // The bulk campaign is seen finished soon after its last send, although the capped one keeps the rounds busy.
+        expect(fastDone - Math.max(...fastTimes)).toBeLessThan(3_000)
+        // The cap holds in every second, and the capped campaign kept sending at close to it all along.
+        expect(mostInWindow(slowTimes, 1_000)).toBeLessThanOrEqual(CAP)
+        const span = (fastDone - started) / 1_000
+        expect(slowTimes.length).toBeGreaterThanOrEqual(Math.floor(span * CAP * 0.6))
+        expect(slowTimes.length).toBeLessThan(200)
+        // The bulk campaign used the rest of the number, not a fair half: many times the cap (the dispatcher starts
+        // at half its rate and speeds up, so a few seconds' average stays below 190/s).
+        const fastSpan = (Math.max(...fastTimes) - Math.min(...fastTimes)) / 1_000
+        expect(600 / fastSpan).toBeGreaterThan(5 * CAP)
+        expect(mostInWindow([...slowTimes, ...fastTimes], 1_000)).toBeLessThanOrEqual(MPS)
+        const stats = yield* sim.stats
+        expect(Object.values(stats.acceptedPerRecipient).every((n) => n === 1)).toBe(true)
+        expect((yield* lifecycleOf(storage, slow.id)).state).toBe("running")
       })), 30_000)
 })

@@ -2,23 +2,30 @@
 // campaign meets 10 % rate-limit answers, 5 % server errors, 3 % undeliverable recipients and 2 % numbers Meta
 // calls invalid; it must finish with every contact in the state its story calls for, no recipient accepted
 // twice, and never above the account's messages/second.
+//
+// Issue 12: the same story with a 360dialog account — the simulator in its 360dialog mode (its paths, API-key
+// header, template listing, unsigned webhooks with the shared-secret header registered by `accounts webhook`).
+// That run has 1,000 contacts so the file stays short; the checks are the same, scaled to the count.
 import { expect, it } from "vitest"
-import { allFinal, ADMIN_TOKEN, contactsOf, duplicates, e2eFile, eventually, maxSlotsInWindow, PHONE_ID, recipient, seedCampaign, shown, startDaemon } from "./support.ts"
+import {
+  allFinal, ADMIN_TOKEN, contactsOf, duplicates, e2eFile, eventually, maxSlotsInWindow, PHONE_ID, type Provider, recipient, seedCampaign,
+  shown, startDaemon
+} from "./support.ts"
 
-const CONTACTS = 5_000
 const MPS = 250
 
 const { cwd, scenario } = await e2eFile()
 
-it("a 5,000-contact campaign with faults finishes with every contact in its right final state", async () => {
+const story = (provider: Provider, CONTACTS: number) => async () => {
   // 2 % of the recipients are numbers Meta refuses (131009 naming `to`).
   const invalid = new Set(Array.from({ length: CONTACTS / 50 }, (_, i) => recipient(i * 50 + 7)))
   // A tier above the campaign's size.
   const { url, webhookPort, simulator, env } = await scenario({
     tier: "TIER_10K",
-    faults: { rateLimit: 0.1, serverError: 0.05, undeliverable: 0.03, invalidNumbers: [...invalid], latencyMs: 5, jitterMs: 10 }
+    faults: { rateLimit: 0.1, serverError: 0.05, undeliverable: 0.03, invalidNumbers: [...invalid], latencyMs: 5, jitterMs: 10 },
+    provider
   })
-  const id = await seedCampaign(cwd, env, simulator.sim.url, { contacts: CONTACTS, mps: MPS })
+  const id = await seedCampaign(cwd, env, simulator.sim.url, { contacts: CONTACTS, mps: MPS, through: { provider, webhookPort } })
   const daemon = await startDaemon(cwd, env, webhookPort)
 
   await eventually(() => shown(daemon, id), (c) => c.state === "finished", 120_000, "campaign finished")
@@ -69,4 +76,8 @@ it("a 5,000-contact campaign with faults finishes with every contact in its righ
   expect(failedWith("131009")).toBe(invalid.size)
   daemon.child.kill("SIGTERM")
   expect((await daemon.exited).code).toBe(0)
-}, 180_000)
+}
+
+it("a 5,000-contact campaign with faults finishes with every contact in its right final state", story("meta", 5_000), 180_000)
+
+it("the same campaign through a 360dialog account (1,000 contacts) finishes the same way", story("360dialog", 1_000), 180_000)

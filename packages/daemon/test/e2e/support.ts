@@ -18,6 +18,11 @@ export { PHONE_ID, TOKEN, WABA_ID }
 
 export const APP_SECRET = "e2e-app-secret"
 export const ADMIN_TOKEN = "e2e-admin-token"
+/** What 360dialog is asked to send with each webhook (`accounts webhook`), and the daemon checks. */
+export const WEBHOOK_SECRET = "e2e-bsp-shared-secret"
+
+/** Who carries the account's requests in a scenario: Meta's Cloud API directly, or 360dialog. */
+export type Provider = "meta" | "360dialog"
 
 /**
  * Short retry waits so a faulty campaign settles in seconds (the rules are the production ones); the shortest
@@ -94,14 +99,17 @@ export const startDaemon = async (cwd: string, env: Record<string, string>, webh
   return daemon
 }
 
-/** The simulator as Meta, posting its webhooks to `webhookPort`, with the faults and accounts a test wants. */
+/**
+ * The simulator as Meta, posting its webhooks to `webhookPort`, with the faults and accounts a test wants. In
+ * 360dialog mode it does not sign, and posts where `accounts webhook` registers (with the secret header).
+ */
 export const startMeta = (webhookPort: number, patch: Partial<SimulatorConfigInput> = {}): Promise<Running> => {
   const base = config()
   return startSimulator({
     ...base,
     webhook: {
       url: `http://127.0.0.1:${webhookPort}/webhooks/whatsapp`,
-      appSecret: APP_SECRET,
+      ...(patch.provider === "360dialog" ? {} : { appSecret: APP_SECRET }),
       delays: { sentMs: 20, deliveredMs: 40, readMs: 60, jitterMs: 20 },
       probabilities: { delivered: 1, read: 0.5 },
       // Meta retries a failed webhook for days; an outage in a test must not exhaust the simulator's patience.
@@ -119,6 +127,7 @@ export interface Scenario {
   readonly simulator: Running
   /** The environment of the CLI and the daemons: the database, the account's token, the fast retries. */
   readonly env: Record<string, string>
+  readonly provider: Provider
 }
 
 /**
@@ -138,16 +147,21 @@ export const e2eFile = async () => {
     readonly tier: string
     readonly faults: NonNullable<SimulatorConfigInput["faults"]>
     readonly url?: string
+    /** Default `meta`; `360dialog` runs the simulator in its 360dialog mode and the account through it. */
+    readonly provider?: Provider
   }): Promise<Scenario> => {
     const url = options.url ?? Redacted.value(await freshDatabase("embedded"))
     const webhookPort = await EmbeddedPostgres.freePort()
+    const provider = options.provider ?? "meta"
     const simulator = await startMeta(webhookPort, {
+      provider,
       accounts: [{ phoneNumberId: PHONE_ID, wabaId: WABA_ID, displayPhoneNumber: "+420 601 000 001", verifiedName: "Megaphone Shop",
         messagingLimitTier: options.tier, throughputLevel: "HIGH", mps: 5_000 }],
       faults: options.faults
     })
     simulators.push(simulator)
-    return { url, webhookPort, simulator, env: { MEGAPHONE_DATABASE_URL: url, SIM_TOKEN: TOKEN, ...FAST_RETRIES } }
+    const env = { MEGAPHONE_DATABASE_URL: url, SIM_TOKEN: TOKEN, ...FAST_RETRIES }
+    return { url, webhookPort, simulator, provider, env: provider === "360dialog" ? { ...env, MEGAPHONE_WEBHOOK_SECRET: WEBHOOK_SECRET } : env }
   }
   return { cwd, scenario }
 }
@@ -166,10 +180,27 @@ export const cli = (cwd: string, env: Record<string, string>) => async (args: Re
  * Through the real CLI: account "shop" (its tier and throughput read from the simulator by `accounts refresh`)
  * and its templates synced from the simulator.
  */
-export const setUpShop = async (cwd: string, env: Record<string, string>, simulatorUrl: string): Promise<void> => {
+export const setUpShop = async (
+  cwd: string,
+  env: Record<string, string>,
+  simulatorUrl: string,
+  through?: { readonly provider: Provider; readonly webhookPort: number }
+): Promise<void> => {
   const run = cli(cwd, env)
-  await run(["accounts", "add", "shop", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, "--token-env", "SIM_TOKEN", "--graph-url", simulatorUrl])
+  const provider = through?.provider ?? "meta"
+  await run(["accounts", "add", "shop", "--phone-number-id", PHONE_ID, "--waba-id", WABA_ID, "--token-env", "SIM_TOKEN", "--graph-url", simulatorUrl,
+    ...(provider === "meta" ? [] : ["--provider", provider])])
   await run(["accounts", "refresh", "shop"])
+  if (through !== undefined && provider === "360dialog") {
+    await run(["accounts", "webhook", "shop", "--url", `http://127.0.0.1:${through.webhookPort}/webhooks/whatsapp`])
+    // 360dialog's API does not report the tier (refresh keeps the default 250); Meta's account webhook would set it.
+    const limit = 100_000
+    await withStorage(env["MEGAPHONE_DATABASE_URL"] ?? "", (s) =>
+      Effect.gen(function*() {
+        const account = yield* s.getAccount("shop")
+        if (account._tag === "Some") yield* s.saveAccount({ ...account.value, messagingLimit: limit, messagingTier: "TIER_100K", updatedAt: new Date() })
+      }))
+  }
   await run(["templates", "sync", "--account", "shop"])
 }
 
@@ -183,10 +214,16 @@ export const seedCampaign = async (
   cwd: string,
   env: Record<string, string>,
   simulatorUrl: string,
-  options: { readonly contacts: number; readonly mps?: number; readonly start?: boolean }
+  options: {
+    readonly contacts: number
+    readonly mps?: number
+    readonly start?: boolean
+    /** The account's provider, and where its webhooks are registered (360dialog). */
+    readonly through?: { readonly provider: Provider; readonly webhookPort: number }
+  }
 ): Promise<string> => {
   const run = cli(cwd, env)
-  await setUpShop(cwd, env, simulatorUrl)
+  await setUpShop(cwd, env, simulatorUrl, options.through)
   const id = (await run(["campaigns", "create", "--name", "Objednávky", "--account", "shop", "--template", "order_done"])).stdout.trim()
   const csv = join(cwd, `contacts-${id}.csv`)
   const rows = Array.from({ length: options.contacts }, (_, i) => `+${recipient(i)},pane,Novák ${i},${1000 + i}`)

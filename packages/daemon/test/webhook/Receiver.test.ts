@@ -259,6 +259,51 @@ describe("webhook receiver: requests that can never succeed", () => {
     }))
 })
 
+describe("webhook receiver: a BSP's shared-secret header (360dialog)", () => {
+  const SECRET = "bsp-shared-secret-91c"
+  const sharedSecret = { config: { sharedSecret: { header: "X-Megaphone-Webhook-Secret", secret: Redacted.make(SECRET) } } }
+  const asBsp = (storage: Storage) => storage.saveAccount({ ...account, provider: "360dialog" })
+
+  it("a 360dialog account's delivery with the secret and no signature is applied; without the header or with a wrong one it is 401", () =>
+    withReceiver(async (h) => {
+      const seeded = await run(seed(h.storage, 1))
+      await run(asBsp(h.storage))
+      const body = statuses([{ wamid: wamidOf(0), status: "delivered" }])
+      // No secret header and no signature: rejected, as 360dialog's forwarding is unsigned.
+      expect((await post(h, body, { "x-hub-signature-256": null })).status).toBe(401)
+      expect((await post(h, body, { "x-hub-signature-256": null, "x-megaphone-webhook-secret": "guess" })).status).toBe(401)
+      expect((await contact(h, seeded.contacts[0]?.id ?? "")).progress.state).toBe("sent")
+      const ok = await post(h, body, { "x-hub-signature-256": null, "X-Megaphone-Webhook-Secret": SECRET })
+      expect(ok.status).toBe(200)
+      expect((await contact(h, seeded.contacts[0]?.id ?? "")).progress.state).toBe("delivered")
+      const counters = await run(h.receiver.counters)
+      expect(counters.badSignature).toBe(2)
+      expect(counters.badSharedSecret).toBe(1)
+      expect(h.logs.join("\n")).not.toContain(SECRET)
+    }, sharedSecret))
+
+  it("a Meta-direct account's delivery needs Meta's signature: the right shared secret does not stand in for it", () =>
+    withReceiver(async (h) => {
+      const seeded = await run(seed(h.storage, 1))
+      const body = statuses([{ wamid: wamidOf(0), status: "delivered" }])
+      expect((await post(h, body, { "x-hub-signature-256": null, "X-Megaphone-Webhook-Secret": SECRET })).status).toBe(401)
+      expect((await post(h, body, { "x-hub-signature-256": null })).status).toBe(401)
+      expect((await contact(h, seeded.contacts[0]?.id ?? "")).progress.state).toBe("sent")
+      expect(h.logs.join("\n")).toContain("has no 360dialog account")
+      // Meta's signature still works as before, whatever the secret setting.
+      expect((await post(h, body)).status).toBe(200)
+      expect((await contact(h, seeded.contacts[0]?.id ?? "")).progress.state).toBe("delivered")
+    }, sharedSecret))
+
+  it("without a configured secret the header means nothing: only Meta's signature is accepted", () =>
+    withReceiver(async (h) => {
+      await run(seed(h.storage, 1))
+      await run(asBsp(h.storage))
+      const body = statuses([{ wamid: wamidOf(0), status: "delivered" }])
+      expect((await post(h, body, { "x-hub-signature-256": null, "X-Megaphone-Webhook-Secret": SECRET })).status).toBe(401)
+    }))
+})
+
 describe("webhook receiver: statuses", () => {
   it("Meta's documented status example moves the contact; the POST is answered only after storage", () =>
     withReceiver(async (h) => {

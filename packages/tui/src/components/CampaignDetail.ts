@@ -95,7 +95,7 @@ const selectedContact = (props: ContactTableProps, c: ContactRow | undefined): R
       ` ${clockTime(at, props.now, props.timeZone)}`
     ])),
     line("sel-3", c.lastError === null
-      ? span(theme, "  No error.", { dim: true })
+      ? span(theme, c.waiting === undefined || c.waiting === null ? "  No error." : `  Waiting: ${c.waiting}.`, { dim: true })
       : span(theme, `  ${explainFailure(c.lastError.code, c.lastError.text)}`, { color: "red" }))
   ]
 }

@@ -60,7 +60,11 @@ const rows = (c: CampaignSummary, selected: boolean, motion: Motion, theme: Them
   return [
     line(`${c.id}-a`,
       span(theme, marker + head, { bold: selected }),
-      span(theme, Campaign.describe(c.lifecycle, theme.lang, timeZone), { color: campaignColor[c.lifecycle.state], bold: selected })),
+      span(theme, Campaign.describe(c.lifecycle, theme.lang, timeZone), { color: campaignColor[c.lifecycle.state], bold: selected }),
+      c.maxMps === undefined || c.maxMps === null ? "" : span(theme, ` · ≤ ${c.maxMps}/s`, { dim: true }),
+      c.sendWindow === undefined || c.sendWindow === null
+        ? ""
+        : span(theme, ` · ${theme.lang === "cs" ? "odesílá" : "sends"} ${c.sendWindow}`, { dim: true })),
     line(`${c.id}-b`, "  [", ...stackedBar(theme, c.counts, barWidth), "]", tail)
   ]
 }

@@ -8,7 +8,7 @@
  */
 import { Campaign, ContactState, Filter, Ports, Quota, RetryPolicy } from "@megaphone/core"
 import { Effect, Layer, Option, Result, Semaphore } from "effect"
-import { decideClaims, releaseReservation, type Candidate } from "../shared/ClaimDecision.ts"
+import { campaignPace, cappedTake, decideClaims, releaseReservation, type Candidate } from "../shared/ClaimDecision.ts"
 import { optedOutText } from "../shared/Suppression.ts"
 
 type StorageShape = Ports.Storage.StorageShape
@@ -84,16 +84,16 @@ const contactKey = (recipient: string | null, phone: string): string =>
 const dueAt = (contact: CampaignContact): number => (contact.progress.nextAttemptAt ?? contact.addedAt).getTime()
 
 /** Due contacts in the port's fair-share order: the n-th of every campaign before the (n+1)-th of any. */
-const fairShare = (due: ReadonlyArray<CampaignContact>): Array<CampaignContact> => {
+const fairShare = (due: ReadonlyArray<CampaignContact>, take: (campaignId: string) => number): Array<CampaignContact> => {
   const byDue = (a: CampaignContact, b: CampaignContact) => dueAt(a) - dueAt(b) || byId(a, b)
   const rank = new Map<string, number>()
   const seen = new Map<string, number>()
   for (const contact of [...due].sort(byDue)) {
     const n = seen.get(contact.campaignId) ?? 0
     seen.set(contact.campaignId, n + 1)
-    rank.set(contact.id, n)
+    if (n < take(contact.campaignId)) rank.set(contact.id, n)
   }
-  return [...due].sort((a, b) => (rank.get(a.id) ?? 0) - (rank.get(b.id) ?? 0) || byDue(a, b))
+  return due.filter((c) => rank.has(c.id)).sort((a, b) => (rank.get(a.id) ?? 0) - (rank.get(b.id) ?? 0) || byDue(a, b))
 }
 
 const addDeltas = (buckets: Map<number, number>, deltas: ReadonlyMap<number, number>): void => {
@@ -126,6 +126,8 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
   const directoryByPhone = new Map<string, string>()
   const filters = new Map<string, Ports.Storage.SavedFilter>()
   const campaigns = new Map<string, CampaignRecord>()
+  /** Capped campaigns' next free send instants (`CampaignRecord.maxMps`). */
+  const campaignNextSend = new Map<string, Date>()
   const contacts = new Map<string, ContactRow>()
   // Contact ids of each campaign, in insertion (= id) order.
   const campaignContactIds = new Map<string, Array<string>>()
@@ -384,7 +386,9 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
           templateName: campaign.templateName,
           language: campaign.language,
           note: campaign.note,
-          lifecycle: Campaign.draft(copy(now))
+          maxMps: campaign.maxMps ?? null,
+          lifecycle: Campaign.draft(copy(now)),
+          sendWindow: null
         }
         campaigns.set(id, record)
         campaignContactIds.set(id, [])
@@ -393,6 +397,29 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
       }),
     getCampaign: (id) => atomically(() => ok(Option.fromNullishOr(campaigns.get(id)).pipe(Option.map(copy)))),
     listCampaigns: () => atomically(() => ok([...campaigns.values()].sort(byId).map(copy))),
+    setCampaignMaxMps: (id, maxMps) =>
+      atomically<CampaignRecord, Ports.Storage.NotFound>(() => {
+        const campaign = campaigns.get(id)
+        if (campaign === undefined) return Result.fail(new Ports.Storage.NotFound({ entity: "campaign", key: id }))
+        const updated = { ...campaign, maxMps }
+        campaigns.set(id, updated)
+        campaignNextSend.delete(id)
+        return ok(copy(updated))
+      }),
+    setSendWindow: (id, sendWindow) =>
+      atomically<CampaignRecord, Ports.Storage.NotFound>(() => {
+        const campaign = campaigns.get(id)
+        if (campaign === undefined) return Result.fail(new Ports.Storage.NotFound({ entity: "campaign", key: id }))
+        const updated: CampaignRecord = { ...campaign, sendWindow: copy(sendWindow) }
+        campaigns.set(id, updated)
+        // Initial contacts have a next attempt time only while they wait for a window: due again, judged by the new one.
+        for (const contact of campaignContacts(id)) {
+          const row = contacts.get(contact.id)
+          if (row === undefined || contact.progress.state !== "initial" || contact.progress.nextAttemptAt === null) continue
+          putContact({ ...row, contact: { ...row.contact, progress: { ...row.contact.progress, nextAttemptAt: null } } })
+        }
+        return ok(copy(updated))
+      }),
     updateCampaignLifecycle: (id, expected, next) =>
       atomically<CampaignRecord, Ports.Storage.NotFound | Ports.Storage.Conflict>(() => {
         const campaign = campaigns.get(id)
@@ -488,6 +515,7 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
               recipient,
               parameters: copy(c.parameters),
               directoryContactId: c.directoryContactId ?? null,
+              timeZone: c.timeZone ?? null,
               progress,
               leaseOwner: null,
               addedAt: copy(now)
@@ -526,11 +554,23 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
             if (ContactState.isDue(contact.progress, now) && dueAt(contact) <= now.getTime()) due.push(contact)
           }
         }
-        const candidates: Array<Candidate> = fairShare(due).slice(0, limit).map((c) => ({
+        const capOf = (campaignId: string) => campaigns.get(campaignId)?.maxMps ?? null
+        const take = (campaignId: string) => {
+          const cap = capOf(campaignId)
+          return cap === null ? limit : cappedTake(cap, request.horizonMs, limit)
+        }
+        const candidates: Array<Candidate> = fairShare(due, take).slice(0, limit).map((c) => ({
           id: c.id,
+          campaignId: c.campaignId,
           recipient: c.recipient,
-          progress: c.progress
+          progress: c.progress,
+          timeZone: c.timeZone
         }))
+        const campaignPaces = new Map<string, Quota.GroupPace>()
+        for (const { campaignId } of candidates) {
+          const cap = capOf(campaignId)
+          if (cap !== null) campaignPaces.set(campaignId, campaignPace(cap, request.capFactor, campaignNextSend.get(campaignId) ?? null))
+        }
 
         const key = Ports.Storage.quotaKey(account)
         const window = quotaWindow(key)
@@ -547,22 +587,32 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
             buckets: Quota.pruneBuckets(window.buckets, now),
             lastSentAt: pick(window.ledger),
             pairLastSent: pick(number.pairLastSent),
-            throughput: number.throughput
+            throughput: number.throughput,
+            campaignPaces
           },
           account,
           {
             limit,
             leaseMs: request.leaseMs,
             now,
-            ...(request.horizonMs === undefined ? {} : { horizonMs: request.horizonMs })
+            ...(request.horizonMs === undefined ? {} : { horizonMs: request.horizonMs }),
+            sendWindows: new Map(candidates.flatMap((c) => {
+              const sendWindow = campaigns.get(c.campaignId)?.sendWindow ?? null
+              return sendWindow === null ? [] : [[c.campaignId, sendWindow] as const]
+            }))
           }
         )
+        for (const deferral of decision.deferrals) {
+          const row = contacts.get(deferral.id)
+          if (row !== undefined) putContact({ ...row, contact: { ...row.contact, progress: copy(deferral.progress) } })
+        }
 
         addDeltas(window.buckets, decision.bucketDeltas)
         pruneOldBuckets(window.buckets, now)
         for (const [recipient, at] of decision.ledgerWrites) window.ledger.set(recipient, copy(at))
         for (const [recipient, at] of decision.pairWrites) number.pairLastSent.set(recipient, copy(at))
         number.throughput = copy(decision.throughput)
+        for (const [campaignId, at] of decision.campaignNextFreeAt) campaignNextSend.set(campaignId, copy(at))
 
         const claimed: Array<Ports.Storage.ClaimedContact> = []
         for (const claim of decision.claims) {
@@ -575,7 +625,7 @@ export const make: Effect.Effect<StorageShape> = Effect.gen(function*() {
           putContact(updated)
           claimed.push({ contact: copy(updated.contact), slot: copy(claim.slot) })
         }
-        return ok({ claimed, nextCapacity: copy(decision.nextCapacity) })
+        return ok({ claimed, nextCapacity: copy(decision.nextCapacity), deferred: decision.deferrals.length })
       }),
     recordOutcomes: (outcomes, now) =>
       atomically(() => {

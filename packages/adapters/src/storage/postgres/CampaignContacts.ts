@@ -35,19 +35,20 @@ const insertChunk = (sql: Sql, campaignId: string, contacts: ReadonlyArray<Ports
         ${texts(contacts.map((c) => c.directoryContactId ?? null))}::text[],
         ${texts(reasons.map((r) => r?.code ?? null))}::text[],
         ${texts(reasons.map((r) => r?.text ?? null))}::text[],
-        ${texts(reasons.map((r) => r?.errorClass ?? null))}::text[]
-      ) with ordinality as u(phone, recipient, parameters, directory_contact_id, error_code, error_text, error_class, ord)
+        ${texts(reasons.map((r) => r?.errorClass ?? null))}::text[],
+        ${texts(contacts.map((c) => c.timeZone ?? null))}::text[]
+      ) with ordinality as u(phone, recipient, parameters, directory_contact_id, error_code, error_text, error_class, time_zone, ord)
     ), classified as (
       select i.*, s.reason as suppressed_because
       from input i
       left join suppressions s on i.recipient <> '' and s.recipient = i.recipient
     ), inserted as (
       insert into campaign_contacts (
-        campaign_id, phone, recipient, parameters, directory_contact_id, added_at, state,
+        campaign_id, phone, recipient, parameters, directory_contact_id, time_zone, added_at, state,
         last_error_code, last_error_text, last_error_class, initial_at, invalid_record_at
       )
       select
-        ${campaignId}::bigint, phone, recipient, parameters::jsonb, directory_contact_id::bigint, ${now},
+        ${campaignId}::bigint, phone, recipient, parameters::jsonb, directory_contact_id::bigint, time_zone, ${now},
         case when recipient = '' or suppressed_because is not null then 'invalid_record' else 'initial' end,
         case when recipient = '' then error_code when suppressed_because is not null then 'opted_out' end,
         case

@@ -1,7 +1,7 @@
 /**
  * The slow-changing things: accounts, synced templates, saved filters and campaigns.
  */
-import { Campaign, Filter, Ports, Template } from "@megaphone/core"
+import { Campaign, Filter, Ports, SendWindow, Template } from "@megaphone/core"
 import { Effect, Option, Result } from "effect"
 import {
   corrupt, date, dateOrNull, decode, decodeRow, id, isId, json, jsonObject, num, numOrNull, type Op, type Row, type Sql, str,
@@ -30,6 +30,7 @@ const readAccount = (row: Row): Ports.Storage.Account => {
     qualityRating: strOrNull(row, "quality_rating"),
     throughputMps: num(row, "throughput_mps"),
     ...(row["max_mps"] === null || row["max_mps"] === undefined ? {} : { maxMps: num(row, "max_mps") }),
+    ...(row["provider"] === "meta" || row["provider"] === "360dialog" ? { provider: row["provider"] } : {}),
     throughputLevel: strOrNull(row, "throughput_level"),
     nameStatus: strOrNull(row, "name_status"),
     status: strOrNull(row, "status"),
@@ -45,13 +46,13 @@ export const saveAccount = (sql: Sql, a: Ports.Storage.Account): Op<Ports.Storag
       insert into accounts (
         name, phone_number_id, waba_id, portfolio_id, token_env, graph_url, graph_version, display_phone_number,
         messaging_limit, messaging_tier, quality_rating, throughput_mps, max_mps, throughput_level, name_status, status,
-        created_at, updated_at
+        created_at, updated_at, provider
       ) values (
         ${a.name}, ${a.phoneNumberId}, ${a.wabaId}, ${a.portfolioId}, ${a.tokenEnv}, ${a.graphUrl}, ${a.graphVersion},
         ${a.displayPhoneNumber}, ${a.messagingLimit === "unlimited" ? null : a.messagingLimit}::bigint,
         ${a.messagingTier}, ${a.qualityRating}, ${a.throughputMps}::double precision, ${a.maxMps ?? null}::double precision,
         ${a.throughputLevel},
-        ${a.nameStatus}, ${a.status}, ${a.createdAt}, ${a.updatedAt}
+        ${a.nameStatus}, ${a.status}, ${a.createdAt}, ${a.updatedAt}, ${a.provider ?? null}
       )
       on conflict (name) do update set
         phone_number_id = excluded.phone_number_id,
@@ -66,6 +67,7 @@ export const saveAccount = (sql: Sql, a: Ports.Storage.Account): Op<Ports.Storag
         quality_rating = excluded.quality_rating,
         throughput_mps = excluded.throughput_mps,
         max_mps = excluded.max_mps,
+        provider = excluded.provider,
         throughput_level = excluded.throughput_level,
         name_status = excluded.name_status,
         status = excluded.status,
@@ -270,6 +272,7 @@ const readCampaign = (row: Row): Ports.Storage.CampaignRecord => ({
   templateName: str(row, "template_name"),
   language: str(row, "language"),
   note: strOrNull(row, "note"),
+  maxMps: numOrNull(row, "max_mps"),
   lifecycle: {
     state: campaignStates.find((s) => s === row["state"]) ?? bad("state is not a campaign state"),
     pauseReason: readPauseReason(row),
@@ -278,16 +281,24 @@ const readCampaign = (row: Row): Ports.Storage.CampaignRecord => ({
     pausedAt: dateOrNull(row, "paused_at"),
     endedAt: dateOrNull(row, "ended_at"),
     scheduledAt: dateOrNull(row, "scheduled_at")
-  }
+  },
+  sendWindow: readSendWindow(row)
 })
+
+const readSendWindow = (row: Row): SendWindow.SendWindow | null => {
+  const text = strOrNull(row, "send_window")
+  if (text === null) return null
+  const window = SendWindow.parse(text)
+  return Result.isSuccess(window) ? window.success : bad(`send_window is not a send window: ${window.failure.message}`)
+}
 
 /** See `StorageShape.createCampaign`. */
 export const createCampaign = (sql: Sql, c: Ports.Storage.NewCampaign, now: Date): Op<Ports.Storage.CampaignRecord> =>
   Effect.gen(function*() {
     const lifecycle = Campaign.draft(now)
     const rows = yield* sql<Row>`
-      insert into campaigns (name, account_name, template_name, language, note, state, pause_reason, created_at)
-      values (${c.name}, ${c.accountName}, ${c.templateName}, ${c.language}, ${c.note}, ${lifecycle.state}, null, ${now})
+      insert into campaigns (name, account_name, template_name, language, note, max_mps, state, pause_reason, created_at)
+      values (${c.name}, ${c.accountName}, ${c.templateName}, ${c.language}, ${c.note}, ${c.maxMps ?? null}, ${lifecycle.state}, null, ${now})
       returning *
     `
     const [created] = yield* decode("createCampaign", rows, readCampaign)
@@ -309,6 +320,44 @@ export const listCampaigns = (sql: Sql): Op<ReadonlyArray<Ports.Storage.Campaign
     const rows = yield* sql<Row>`select * from campaigns order by id`
     return yield* decode("listCampaigns", rows, readCampaign)
   })
+
+/** See `StorageShape.setCampaignMaxMps`. */
+export const setCampaignMaxMps = (sql: Sql, campaignId: string, maxMps: number | null): Op<Ports.Storage.CampaignRecord, Ports.Storage.NotFound> =>
+  Effect.gen(function*() {
+    const notFound = new Ports.Storage.NotFound({ entity: "campaign", key: campaignId })
+    if (!isId(campaignId)) return yield* notFound
+    const rows = yield* sql<Row>`
+      update campaigns set max_mps = ${maxMps}, next_send_at = null
+      where id = ${campaignId}::bigint
+      returning *
+    `
+    const [updated] = yield* decode("setCampaignMaxMps", rows, readCampaign)
+    return updated ?? (yield* notFound)
+  })
+
+/** See `StorageShape.setSendWindow`: the window, and the initial contacts waiting for the old one due again, in one step. */
+export const setSendWindow = (
+  sql: Sql,
+  campaignId: string,
+  window: SendWindow.SendWindow | null
+): Op<Ports.Storage.CampaignRecord, Ports.Storage.NotFound> =>
+  sql.withTransaction(Effect.gen(function*() {
+    const notFound = new Ports.Storage.NotFound({ entity: "campaign", key: campaignId })
+    if (!isId(campaignId)) return yield* notFound
+    const rows = yield* sql<Row>`
+      update campaigns set send_window = ${window === null ? null : SendWindow.format(window)}
+      where id = ${campaignId}::bigint
+      returning *
+    `
+    const [updated] = yield* decode("setSendWindow", rows, readCampaign)
+    if (updated === undefined) return yield* notFound
+    // Only a window gives an initial contact a next attempt time.
+    yield* sql`
+      update campaign_contacts set next_attempt_at = null
+      where campaign_id = ${campaignId}::bigint and state = 'initial' and next_attempt_at is not null
+    `
+    return updated
+  }))
 
 /** See `StorageShape.updateCampaignLifecycle`: a compare-and-set on the campaign's state. */
 export const updateCampaignLifecycle = (

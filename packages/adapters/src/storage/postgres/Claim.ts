@@ -5,9 +5,9 @@
  * Claims of one quota key serialise on its `quota_keys` row, so the rolling-24 h window is decided by one
  * daemon at a time; contacts are taken with `FOR UPDATE SKIP LOCKED`, so no contact is claimed twice.
  */
-import { ContactState, Ports, Quota } from "@megaphone/core"
-import { Effect } from "effect"
-import { type Candidate, decideClaims } from "../shared/ClaimDecision.ts"
+import { ContactState, Ports, Quota, SendWindow } from "@megaphone/core"
+import { Effect, Result } from "effect"
+import { campaignPace, type Candidate, decideClaims, type Deferral } from "../shared/ClaimDecision.ts"
 import {
   bigints, contactColumns, date, dateOrNull, decode, ints, num, type Op, readContact, type Row, type Sql, str, texts,
   timestamps, writeProgress
@@ -40,7 +40,7 @@ const lockQuotaKey = (sql: Sql, key: string, phoneNumberId: string) =>
  * every campaign before the next ones shares the account between its campaigns. The outer query locks and
  * skips rows another transaction holds.
  */
-const selectCandidates = (sql: Sql, accountName: string, now: Date, limit: number) =>
+const selectCandidates = (sql: Sql, accountName: string, now: Date, limit: number, horizonMs: number | undefined) =>
   sql<Row>`
     with due as (
       select pick.id, pick.due_at, pick.turn
@@ -52,7 +52,9 @@ const selectCandidates = (sql: Sql, accountName: string, now: Date, limit: numbe
           and cc.state in ('initial', 'retry_scheduled')
           and cc.due_at <= ${now}
         order by cc.due_at, cc.id
-        limit ${limit}
+        -- A capped campaign can use only the slots its cap gives it within the horizon (ClaimDecision.cappedTake).
+        limit case when c.max_mps is null then ${limit}
+          else least(${limit}, ceil(c.max_mps * ${horizonMs ?? 1_000} / 1000.0)::int + 1) end
       ) pick
       where c.account_name = ${accountName} and c.state = 'running'
       order by pick.turn, pick.due_at, pick.id
@@ -100,6 +102,40 @@ const readSnapshot = (sql: Sql, key: string, phoneNumberId: string, recipients: 
     }
   })
 
+/** The paces of the candidates' campaigns that have a rate cap (see `ClaimDecision.campaignPace`). */
+const readCampaignPaces = (sql: Sql, campaignIds: ReadonlyArray<string>, capFactor: number | undefined) =>
+  Effect.gen(function*() {
+    const rows = yield* sql<Row>`
+      select id, max_mps, next_send_at from campaigns
+      where id = any(${bigints(campaignIds.map(Number))}::int8[]) and max_mps is not null
+    `
+    const paces = yield* decode("claim", rows, (r) => [String(r["id"]), campaignPace(num(r, "max_mps"), capFactor, dateOrNull(r, "next_send_at"))] as const)
+    return new Map(paces)
+  })
+
+/** The send windows of the candidates' campaigns that have one, by campaign id. */
+const readSendWindows = (sql: Sql, campaignIds: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const rows = yield* sql<Row>`
+      select id, send_window from campaigns
+      where id = any(${bigints(campaignIds.map(Number))}::int8[]) and send_window is not null
+    `
+    const windows = yield* decode("claim", rows, (r) => [String(r["id"]), SendWindow.parse(str(r, "send_window"))] as const)
+    // A window that no longer reads is no reason to stop sending; setSendWindow only ever stores readable ones.
+    return new Map(windows.flatMap(([id, w]) => (Result.isSuccess(w) ? [[id, w.success] as const] : [])))
+  })
+
+/** Initial and retry contacts waiting for their send window: due again at its next opening, state and attempts kept. */
+const writeDeferrals = (sql: Sql, deferrals: ReadonlyArray<Deferral>) =>
+  deferrals.length === 0
+    ? Effect.void
+    : sql`
+        update campaign_contacts cc set next_attempt_at = d.next_attempt_at
+        from unnest(${texts(deferrals.map((d) => d.id))}::text[], ${timestamps(deferrals.map((d) => d.progress.nextAttemptAt))}::timestamptz[])
+          as d(id, next_attempt_at)
+        where cc.id = d.id::bigint and cc.state in ('initial', 'retry_scheduled')
+      `.pipe(Effect.asVoid)
+
 const readThroughput = (row: Row): Quota.ThroughputState => ({
   nextFreeAt: date(row, "next_free_at"),
   rateFactor: num(row, "rate_factor"),
@@ -133,21 +169,33 @@ export const claim = (sql: Sql, request: ClaimRequest): Op<ClaimResult> =>
     if (limit === 0) return { claimed: [], nextCapacity: undefined }
 
     yield* lockQuotaKey(sql, key, account.phoneNumberId)
-    const stored = yield* decode("claim", yield* selectCandidates(sql, account.name, now, limit), readContact)
+    const stored = yield* decode("claim", yield* selectCandidates(sql, account.name, now, limit, request.horizonMs), readContact)
     const candidates: Array<Candidate> = stored
       .filter((s) => ContactState.isDue(s.contact.progress, now))
-      .map((s) => ({ id: s.contact.id, recipient: s.contact.recipient, progress: s.contact.progress }))
+      .map((s) => ({
+        id: s.contact.id,
+        campaignId: s.contact.campaignId,
+        recipient: s.contact.recipient,
+        progress: s.contact.progress,
+        timeZone: s.contact.timeZone
+      }))
     if (candidates.length === 0) return { claimed: [], nextCapacity: undefined }
 
     const recipients = [...new Set(candidates.map((c) => c.recipient))]
-    const snapshot = yield* readSnapshot(sql, key, account.phoneNumberId, recipients, now)
+    const snapshot = {
+      ...yield* readSnapshot(sql, key, account.phoneNumberId, recipients, now),
+      campaignPaces: yield* readCampaignPaces(sql, [...new Set(candidates.map((c) => c.campaignId))], request.capFactor)
+    }
     const decision = decideClaims(candidates, snapshot, account, {
       limit,
       leaseMs: request.leaseMs,
       now,
-      ...(request.horizonMs === undefined ? {} : { horizonMs: request.horizonMs })
+      ...(request.horizonMs === undefined ? {} : { horizonMs: request.horizonMs }),
+      sendWindows: yield* readSendWindows(sql, [...new Set(candidates.map((c) => c.campaignId))])
     })
-    if (decision.claims.length === 0) return { claimed: [], nextCapacity: decision.nextCapacity }
+    yield* writeDeferrals(sql, decision.deferrals)
+    const deferred = decision.deferrals.length
+    if (decision.claims.length === 0) return { claimed: [], nextCapacity: decision.nextCapacity, deferred }
 
     yield* writeProgress(sql, decision.claims.map((c) => ({
       id: c.id,
@@ -176,6 +224,15 @@ export const claim = (sql: Sql, request: ClaimRequest): Op<ClaimResult> =>
           do update set last_sent_at = greatest(pair_last_sent.last_sent_at, excluded.last_sent_at)
       `
     }
+    if (decision.campaignNextFreeAt.size > 0) {
+      const paces = [...decision.campaignNextFreeAt]
+      yield* sql`
+        update campaigns set next_send_at = p.next_send_at
+        from unnest(${bigints(paces.map(([id]) => Number(id)))}::int8[], ${timestamps(paces.map(([, at]) => at))}::timestamptz[])
+          as p(id, next_send_at)
+        where campaigns.id = p.id
+      `
+    }
     yield* applyBucketDeltas(sql, key, decision.bucketDeltas, now)
     yield* sql`
       update throughput set
@@ -191,7 +248,7 @@ export const claim = (sql: Sql, request: ClaimRequest): Op<ClaimResult> =>
       const contact = byId.get(c.id)
       if (contact !== undefined) claimed.push({ contact: { ...contact, progress: c.progress, leaseOwner: request.owner }, slot: c.slot })
     }
-    return { claimed, nextCapacity: decision.nextCapacity }
+    return { claimed, nextCapacity: decision.nextCapacity, deferred }
   }))
 
 /** See `StorageShape.throttleNumber`. */

@@ -16,6 +16,9 @@ import filterFunctions from "./migrations/0002_filter_functions.ts"
 import directoryLinks from "./migrations/0003_directory_links.ts"
 import accountMaxMps from "./migrations/0004_account_max_mps.ts"
 import campaignSchedule from "./migrations/0005_campaign_schedule.ts"
+import sendWindow from "./migrations/0006_send_window.ts"
+import campaignRateCap from "./migrations/0007_campaign_rate_cap.ts"
+import accountProvider from "./migrations/0008_account_provider.ts"
 import * as Progress from "./Progress.ts"
 import { operation } from "./Rows.ts"
 
@@ -27,7 +30,10 @@ export const migrations = {
   "0002_filter_functions": filterFunctions,
   "0003_directory_links": directoryLinks,
   "0004_account_max_mps": accountMaxMps,
-  "0005_campaign_schedule": campaignSchedule
+  "0005_campaign_schedule": campaignSchedule,
+  "0006_send_window": sendWindow,
+  "0007_campaign_rate_cap": campaignRateCap,
+  "0008_account_provider": accountProvider
 }
 
 // Any constant works: it only has to be the same for every Megaphone daemon sharing a database.
@@ -82,6 +88,8 @@ export const make: Effect.Effect<StorageShape, never, SqlClient.SqlClient> = Eff
     createCampaign: (campaign, now) => operation("createCampaign", Catalog.createCampaign(sql, campaign, now)),
     getCampaign: (id) => operation("getCampaign", Catalog.getCampaign(sql, id)),
     listCampaigns: () => operation("listCampaigns", Catalog.listCampaigns(sql)),
+    setCampaignMaxMps: (id, maxMps) => operation("setCampaignMaxMps", Catalog.setCampaignMaxMps(sql, id, maxMps)),
+    setSendWindow: (id, window) => operation("setSendWindow", Catalog.setSendWindow(sql, id, window)),
     updateCampaignLifecycle: (id, expected, next) =>
       operation("updateCampaignLifecycle", Catalog.updateCampaignLifecycle(sql, id, expected, next)),
     campaignCounts: (id) => operation("campaignCounts", CampaignContacts.campaignCounts(sql, id)),

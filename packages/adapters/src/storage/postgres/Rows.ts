@@ -149,7 +149,7 @@ export const corrupt = (operation: string, what: string, why: string): Ports.Sto
 
 /** The columns every contact query selects (alias `cc`). */
 export const contactColumns = `
-  cc.id, cc.campaign_id, cc.phone, cc.recipient, cc.parameters, cc.directory_contact_id, cc.added_at,
+  cc.id, cc.campaign_id, cc.phone, cc.recipient, cc.parameters, cc.directory_contact_id, cc.time_zone, cc.added_at,
   cc.state, cc.attempts, cc.throttled_attempts, cc.next_attempt_at, cc.lease_expires_at, cc.lease_owner,
   cc.last_error_code, cc.last_error_text, cc.last_error_class, cc.wamid, cc.wa_id,
   cc.initial_at, cc.in_progress_at, cc.sent_at, cc.delivered_at, cc.read_at, cc.retry_scheduled_at,
@@ -219,6 +219,7 @@ export const readContact = (row: Row): StoredContact => {
       recipient: str(row, "recipient"),
       parameters: stringRecord(row, "parameters"),
       directoryContactId: idOrNull(row, "directory_contact_id"),
+      timeZone: strOrNull(row, "time_zone"),
       progress,
       leaseOwner: strOrNull(row, "lease_owner"),
       addedAt: date(row, "added_at")

@@ -81,7 +81,8 @@ const PhoneNumberNode = Schema.Struct({
 // Only to see a `paging.next` that came without a cursor; Template.decodePage reads the cursor itself.
 const PagingNext = Schema.Struct({ paging: Schema.Struct({ next: Schema.String }) })
 
-const decodeSendResponse = Schema.decodeUnknownOption(SendResponse)
+/** Decodes Meta's answer to a send (also 360dialog's, which forwards it). */
+export const decodeSendResponse = Schema.decodeUnknownOption(SendResponse)
 const decodePhoneNumberNode = Schema.decodeUnknownOption(PhoneNumberNode)
 const decodePagingNext = Schema.decodeUnknownOption(PagingNext)
 
@@ -107,12 +108,14 @@ interface Usage {
   readonly regainAccessMs: number | undefined
 }
 
-const header = (headers: IncomingHttpHeaders, name: string): string | undefined => {
+/** The first value of a response header. */
+export const header = (headers: IncomingHttpHeaders, name: string): string | undefined => {
   const value = headers[name]
   return Array.isArray(value) ? value[0] : value
 }
 
-const parseJson = (text: string): Option.Option<unknown> => {
+/** JSON of a body, or none. */
+export const parseJson = (text: string): Option.Option<unknown> => {
   try {
     return Option.some(JSON.parse(text))
   } catch {
@@ -178,7 +181,7 @@ const errorText = (cause: unknown): string => {
 }
 
 /** A request that failed without an HTTP answer: not sent, timed out, or cut off after it may have been sent. */
-const classifyRequestFailure = (operation: Operation, cause: unknown, timeoutMs: number): ClassifiedError => {
+export const classifyRequestFailure = (operation: Operation, cause: unknown, timeoutMs: number): ClassifiedError => {
   const code = errorCode(cause)
   const detail = errorText(cause)
   if (code !== undefined && TIMEOUT_CODES.has(code)) {
@@ -193,7 +196,7 @@ const classifyRequestFailure = (operation: Operation, cause: unknown, timeoutMs:
 }
 
 /** An HTTP answer we could not use (not JSON, wrong shape); for a send the message may have been accepted. */
-const malformed = (operation: Operation, detail: string): ClassifiedError =>
+export const malformed = (operation: Operation, detail: string): ClassifiedError =>
   operation === "send"
     ? ErrorClass.classifyTransportFailure("malformed_response", detail)
     : { errorClass: "transient", scope: "waba", code: "malformed_response", text: `Malformed response from Meta (${detail})` }
@@ -201,13 +204,15 @@ const malformed = (operation: Operation, detail: string): ClassifiedError =>
 // ---------------------------------------------------------------------------------------------------------------
 // The adapter
 
-interface Answer {
+/** An HTTP answer, body read in full. */
+export interface Answer {
   readonly status: number
   readonly headers: IncomingHttpHeaders
   readonly text: string
 }
 
-interface Target {
+/** Where a request goes. */
+export interface Target {
   readonly origin: string
   /** Path and query, with any path prefix of `graphUrl` (a BSP proxy) kept. */
   readonly path: string
@@ -222,11 +227,49 @@ const target = (graphUrl: string, segments: ReadonlyArray<string>, query: string
 }
 
 /** Removes every occurrence of the token from a text, whatever put it there. */
-const scrub = (error: ClassifiedError, token: string): ClassifiedError =>
+export const scrub = (error: ClassifiedError, token: string): ClassifiedError =>
   token !== "" && error.text.includes(token) ? { ...error, text: error.text.replaceAll(token, "[redacted]") } : error
 
-/** The Cloud API transport; the scope owns the connection pools and closes them when it closes. */
-export const make = (options: Options = {}): Effect.Effect<Ports.Transport.TransportShape, never, Scope.Scope> =>
+/**
+ * What a 2xx answer to a send says: the message id, the WhatsApp id and the queue status (the Cloud API's shape,
+ * also behind a BSP); an answer without a message id is malformed, `secret` scrubbed from what is reported.
+ */
+export const sendAccepted = (answer: Answer, secret: string): Effect.Effect<Ports.Transport.SendAccepted, Ports.Transport.TransportError> => {
+  const decoded = Option.flatMap(parseJson(answer.text), decodeSendResponse)
+  if (Option.isNone(decoded)) {
+    return Effect.fail(new Ports.Transport.TransportError({
+      operation: "send",
+      error: scrub(malformed("send", `HTTP ${answer.status} without a message id`), secret)
+    }))
+  }
+  const message = decoded.value.messages[0]
+  return Effect.succeed({
+    wamid: message.id,
+    waId: decoded.value.contacts?.[0]?.wa_id ?? null,
+    messageStatus: message.message_status ?? "accepted"
+  })
+}
+
+/** One HTTP exchange on keep-alive pools (one per origin), shared by the Cloud API and the BSP adapters. */
+export interface Http {
+  /**
+   * A request with `headers` (the credential among them), body read in full, within the whole-request limit;
+   * a failure without an answer is classified, and `secret` is scrubbed from its text.
+   */
+  readonly exchange: (
+    operation: Operation,
+    secret: string,
+    method: "GET" | "POST",
+    at: Target,
+    body: string | undefined,
+    headers: Readonly<Record<string, string>>
+  ) => Effect.Effect<Answer, Ports.Transport.TransportError>
+  /** The whole-request limit in force. */
+  readonly requestTimeoutMs: number
+}
+
+/** The pools and the exchange; the scope owns the pools and closes them when it closes. */
+export const makeHttp = (options: Options = {}): Effect.Effect<Http, never, Scope.Scope> =>
   Effect.gen(function*() {
     const connections = options.connections ?? defaults.connections
     const pipelining = options.pipelining ?? defaults.pipelining
@@ -262,23 +305,8 @@ export const make = (options: Options = {}): Effect.Effect<Ports.Transport.Trans
       return pool
     }
 
-    const fail = (operation: Operation, error: ClassifiedError, token: string) =>
-      Effect.fail(new Ports.Transport.TransportError({ operation, error: scrub(error, token) }))
-
-    /** One HTTP exchange, body read in full, within the whole-request limit. */
-    const exchange = (
-      operation: Operation,
-      sender: SenderCredentials,
-      method: "GET" | "POST",
-      at: Target,
-      body: string | undefined
-    ): Effect.Effect<Answer, Ports.Transport.TransportError> => {
-      const token = Redacted.value(sender.accessToken)
-      const headers: Record<string, string> = {
-        authorization: `Bearer ${token}`,
-        "user-agent": userAgent,
-        accept: "application/json"
-      }
+    const exchange: Http["exchange"] = (operation, secret, method, at, body, credential) => {
+      const headers: Record<string, string> = { ...credential, "user-agent": userAgent, accept: "application/json" }
       if (body !== undefined) headers["content-type"] = "application/json"
       return Effect.tryPromise({
         try: async (signal) => {
@@ -294,15 +322,41 @@ export const make = (options: Options = {}): Effect.Effect<Ports.Transport.Trans
         },
         catch: (cause) => new Ports.Transport.TransportError({
           operation,
-          error: scrub(classifyRequestFailure(operation, cause, requestTimeoutMs), token)
+          error: scrub(classifyRequestFailure(operation, cause, requestTimeoutMs), secret)
         })
       }).pipe(
         // Interrupting the request aborts it (the signal above), so a hung server does not keep a connection busy.
         Effect.timeoutOrElse({
           duration: requestTimeoutMs,
-          orElse: () => fail(operation, ErrorClass.classifyTransportFailure("timeout", `no answer within ${requestTimeoutMs} ms`), token)
+          orElse: () => Effect.fail(new Ports.Transport.TransportError({
+            operation,
+            error: scrub(ErrorClass.classifyTransportFailure("timeout", `no answer within ${requestTimeoutMs} ms`), secret)
+          }))
         })
       )
+    }
+
+    return { exchange, requestTimeoutMs }
+  })
+
+/** The Cloud API transport; the scope owns the connection pools and closes them when it closes. */
+export const make = (options: Options = {}): Effect.Effect<Ports.Transport.TransportShape, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const http = yield* makeHttp(options)
+
+    const fail = (operation: Operation, error: ClassifiedError, token: string) =>
+      Effect.fail(new Ports.Transport.TransportError({ operation, error: scrub(error, token) }))
+
+    /** One HTTP exchange under the account's bearer token. */
+    const exchange = (
+      operation: Operation,
+      sender: SenderCredentials,
+      method: "GET" | "POST",
+      at: Target,
+      body: string | undefined
+    ): Effect.Effect<Answer, Ports.Transport.TransportError> => {
+      const token = Redacted.value(sender.accessToken)
+      return http.exchange(operation, token, method, at, body, { authorization: `Bearer ${token}` })
     }
 
     /** A non-2xx answer, classified by Meta's code, with Retry-After and Meta's usage headers honoured. */
@@ -357,16 +411,7 @@ export const make = (options: Options = {}): Effect.Effect<Ports.Transport.Trans
         const at = yield* targetOrFail("send", sender, [sender.graphVersion, sender.phoneNumberId, "messages"], "")
         const answer = yield* exchange("send", sender, "POST", at, JSON.stringify(payload))
         if (answer.status < 200 || answer.status > 299) return yield* graphError("send", sender, answer)
-        const decoded = Option.flatMap(parseJson(answer.text), decodeSendResponse)
-        if (Option.isNone(decoded)) {
-          return yield* fail("send", malformed("send", `HTTP ${answer.status} without a message id`), Redacted.value(sender.accessToken))
-        }
-        const message = decoded.value.messages[0]
-        return {
-          wamid: message.id,
-          waId: decoded.value.contacts?.[0]?.wa_id ?? null,
-          messageStatus: message.message_status ?? "accepted"
-        } satisfies Ports.Transport.SendAccepted
+        return yield* sendAccepted(answer, Redacted.value(sender.accessToken))
       })
 
     const listTemplates = (sender: SenderCredentials) =>

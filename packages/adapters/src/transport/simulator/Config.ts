@@ -38,7 +38,9 @@ export const Account = Schema.Struct({
   /** Overrides the messages per second that the throughput level implies (STANDARD 80, HIGH 1000). */
   mps: Schema.optionalKey(Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 100_000 }, { description: "messages per second, 1 to 100000" }))),
   nameStatus: defaulted(Schema.String, "APPROVED"),
-  status: defaulted(Schema.String, "CONNECTED")
+  status: defaulted(Schema.String, "CONNECTED"),
+  /** 360dialog mode: this number's `D360-API-KEY` (default: `accessToken`); never logged. */
+  apiKey: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1)))
 })
 
 /** One configured business phone number. */
@@ -56,8 +58,10 @@ export const Delays = Schema.Struct({
 /** How the simulated Meta posts status webhooks. */
 export const Webhook = Schema.Struct({
   url: Schema.String.check(Schema.isPattern(/^https?:\/\/\S+$/, { description: "an http(s) URL" })),
-  /** Key of the `X-Hub-Signature-256` HMAC; never logged. */
-  appSecret: Schema.String.check(Schema.isMinLength(1)),
+  /** Key of the `X-Hub-Signature-256` HMAC; never logged. Required in Meta mode; 360dialog does not sign. */
+  appSecret: Schema.optionalKey(Schema.String.check(Schema.isMinLength(1))),
+  /** Headers added to every POST (360dialog mode: what `POST /v1/configs/webhook` registered); never logged. */
+  headers: defaulted(Schema.Record(Schema.String, Schema.String), {}),
   delays: defaulted(Delays, { sentMs: 20, deliveredMs: 50, readMs: 100, jitterMs: 0 }),
   probabilities: defaulted(Schema.Struct({
     /** Of a sent message, the share that is delivered. */
@@ -84,6 +88,9 @@ export const Webhook = Schema.Struct({
 
 /** The status webhook settings, decoded. */
 export type Webhook = typeof Webhook.Type
+
+/** 360dialog mode without a `webhook` block: the default delivery habits, posting nowhere until a URL is registered. */
+export const unregisteredWebhook = (): Webhook => Schema.decodeUnknownSync(Webhook)({ url: "http://unregistered.invalid/" })
 
 /** A template status change the simulator makes by itself after some accepted messages (a pause mid-run). */
 export const TemplateEvent = Schema.Struct({
@@ -114,6 +121,10 @@ export const Faults = Schema.Struct({
   undeliverableRecipients: defaulted(Schema.Array(Schema.String), []),
   /** Refused synchronously with 131009. */
   invalidNumbers: defaulted(Schema.Array(Schema.String), []),
+  /** 360dialog mode: its own rate limit, HTTP 400 "You have exceeded the endpoint rate limit." */
+  providerRateLimit: defaulted(Probability, 0),
+  /** 360dialog mode: every send refused with HTTP 400 "Could not send message due to lack of payment." */
+  providerPaymentRequired: defaulted(Schema.Boolean, false),
   templateEvents: defaulted(Schema.Array(TemplateEvent), [])
 })
 
@@ -130,6 +141,8 @@ export const Limits = Schema.Struct({
 
 /** The whole configuration file. */
 export const SimulatorConfig = Schema.Struct({
+  /** Whose API to serve: Meta's Graph API (default) or 360dialog's Cloud API endpoint (docs/providers.md). */
+  provider: defaulted(Schema.Literals(["meta", "360dialog"]), "meta"),
   /** The token clients must send as `Authorization: Bearer …`; never logged. */
   accessToken: Schema.String.check(Schema.isMinLength(1)),
   accounts: Schema.Array(Account).check(Schema.isMinLength(1)),
@@ -145,7 +158,8 @@ export const SimulatorConfig = Schema.Struct({
 function decodeDefaults(): Faults {
   return {
     rateLimit: 0, serverError: 0, unavailable: 0, hang: 0, hangMaxMs: 300_000, latencyMs: 0, jitterMs: 0,
-    undeliverable: 0, undeliverableRecipients: [], invalidNumbers: [], templateEvents: []
+    undeliverable: 0, undeliverableRecipients: [], invalidNumbers: [], providerRateLimit: 0, providerPaymentRequired: false,
+    templateEvents: []
   }
 }
 
@@ -180,6 +194,17 @@ const consistency = (config: SimulatorConfig): ReadonlyArray<string> => {
     if (numbers.has(account.phoneNumberId)) problems.push(`accounts[${i}].phoneNumberId: ${account.phoneNumberId} appears twice; each number once`)
     numbers.add(account.phoneNumberId)
   })
+  if (config.provider === "meta" && config.webhook !== undefined && config.webhook.appSecret === undefined) {
+    problems.push("webhook.appSecret: required when provider is meta (Meta signs every webhook with it)")
+  }
+  if (config.provider === "360dialog") {
+    const keys = new Set<string>()
+    config.accounts.forEach((account, i) => {
+      const key = account.apiKey ?? config.accessToken
+      if (keys.has(key)) problems.push(`accounts[${i}].apiKey: two numbers have the same API key; give each number its own apiKey in 360dialog mode`)
+      keys.add(key)
+    })
+  }
   const wabas = new Set(config.accounts.map((account) => account.wabaId))
   for (const [waba, templates] of Object.entries(config.templates)) {
     if (!wabas.has(waba)) problems.push(`templates.${waba}: no account has wabaId ${waba}; use one of ${[...wabas].join(", ")}`)

@@ -115,7 +115,8 @@ type Json = Readonly<Record<string, unknown>>
 
 const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value)
 
-const send = (state: SimulatorState, account: AccountState, major: number, raw: string): GraphReply => {
+/** `POST /{phone-number-id}/messages` for one number: Meta's validation, limits and faults (also behind 360dialog). */
+export const send = (state: SimulatorState, account: AccountState, major: number, raw: string): GraphReply => {
   let body: unknown
   try {
     body = JSON.parse(raw)
@@ -354,6 +355,39 @@ const textValues = (
 
 const MEDIA = new Set(["IMAGE", "VIDEO", "DOCUMENT"])
 
+/** The keys of a header's media object (Meta: at least one of link and id; a filename only for a document). */
+const MEDIA_KEYS: Readonly<Record<string, ReadonlyArray<string>>> = {
+  image: ["link", "id"],
+  video: ["link", "id"],
+  document: ["link", "id", "filename"]
+}
+
+/** A media header parameter as Meta checks it: the object of the header's kind, a link or an id, nothing else. */
+const mediaProblem = (kind: string, parameter: Json): Problem | undefined => {
+  const at = `header.parameters[0].${kind}`
+  const media = parameter[kind]
+  if (!isObject(media)) return { code: 131008, title: MISSING, details: `header: the parameter ${kind} is required for a ${kind.toUpperCase()} header` }
+  const allowed = MEDIA_KEYS[kind] ?? []
+  const unexpected = Object.keys(media).find((key) => !allowed.includes(key))
+  if (unexpected !== undefined) {
+    return { code: 100, title: "Invalid parameter", details: `Unexpected key "${unexpected}" on param "${at}"; it takes ${allowed.join(", ")}` }
+  }
+  const { filename, id, link } = media
+  if (link === undefined && id === undefined) {
+    return { code: 131008, title: MISSING, details: `${at}: a link (a public URL) or the id of uploaded media is required` }
+  }
+  if (id !== undefined && (typeof id !== "string" || !/^\d+$/.test(id))) {
+    return { code: 131009, title: INVALID, details: `${at}.id must be the id of uploaded media (a string of digits)` }
+  }
+  if (link !== undefined && (typeof link !== "string" || !/^https?:\/\/\S+$/.test(link) || !URL.canParse(link))) {
+    return { code: 131009, title: INVALID, details: `${at}.link must be a public http(s) URL without spaces` }
+  }
+  if (filename !== undefined && (typeof filename !== "string" || filename.trim() === "")) {
+    return { code: 131009, title: INVALID, details: `${at}.filename must be a non-empty string` }
+  }
+  return undefined
+}
+
 const headerProblem = (header: Template.HeaderComponent | undefined, parameters: ReadonlyArray<unknown>, format: Template.Template["parameter_format"], major: number): Problem | undefined => {
   if (header !== undefined && MEDIA.has(header.format)) {
     const kind = header.format.toLowerCase()
@@ -363,14 +397,7 @@ const headerProblem = (header: Template.HeaderComponent | undefined, parameters:
       const received = isObject(parameter) ? String(parameter.type ?? "UNKNOWN").toUpperCase() : "UNKNOWN"
       return { code: 132012, title: MISMATCH, details: `header: Format mismatch, expected ${header.format}, received ${received}` }
     }
-    const media = parameter[kind]
-    const link = isObject(media) ? media.link : undefined
-    const id = isObject(media) ? media.id : undefined
-    if (typeof id === "string" && id !== "") return undefined
-    if (typeof link !== "string" || !/^https?:\/\/\S+$/.test(link)) {
-      return { code: 131009, title: INVALID, details: `header: ${kind} needs a link (a public https URL) or an uploaded media id` }
-    }
-    return undefined
+    return mediaProblem(kind, parameter)
   }
   const text = header?.format === "TEXT" ? header.text ?? "" : ""
   const values = textValues("header", Template.placeholders(text), format, parameters, major)

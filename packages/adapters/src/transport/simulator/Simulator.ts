@@ -26,6 +26,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net"
 import { Clock, Context, Duration, Effect, Fiber, Layer, Random, Result, Schema, type Scope } from "effect"
 import * as Config from "./Config.ts"
+import * as Dialog360Api from "./Dialog360Api.ts"
 import { handle, type GraphReply } from "./GraphApi.ts"
 import { prng, SimulatorState, type Stats } from "./State.ts"
 import { WebhookSender } from "./Webhooks.ts"
@@ -97,6 +98,9 @@ const readBody = (request: IncomingMessage, onBody: (body: string) => void, onTo
   request.on("end", () => (size > MAX_BODY_BYTES ? onTooLarge() : onBody(Buffer.concat(chunks).toString("utf8"))))
 }
 
+const header = (value: string | ReadonlyArray<string> | undefined): string | undefined =>
+  typeof value === "string" ? value : value?.[0]
+
 const writeJson = (response: ServerResponse, status: number, body: unknown): void => {
   const text = JSON.stringify(body)
   response.writeHead(status, { "content-type": "application/json; charset=UTF-8", "content-length": Buffer.byteLength(text) })
@@ -119,7 +123,9 @@ export const start = (
     // Separate streams: the number of webhook draws must not shift the fault draws of later requests.
     const drawRequest = prng(seed)
     const drawWebhook = prng(seed ^ 0x5bd1e995)
-    const webhooks = conf.webhook === undefined ? undefined : new WebhookSender(conf.webhook, now, drawWebhook)
+    // 360dialog mode always has a sender: a URL registered through its API is posted to even if none was configured.
+    const webhookConfig = conf.webhook ?? (conf.provider === "360dialog" ? Config.unregisteredWebhook() : undefined)
+    const webhooks = webhookConfig === undefined ? undefined : new WebhookSender(webhookConfig, now, drawWebhook, conf.webhook === undefined)
     const state = new SimulatorState(conf, now, drawRequest, webhooks)
     const context = yield* Effect.context<never>()
     const runAfter = (ms: number, f: () => void) =>
@@ -196,13 +202,16 @@ export const start = (
       readBody(request, (body) => {
         const url = new URL(request.url ?? "/", "http://simulator")
         if (url.pathname.startsWith("/_simulator/")) return control(request, response, url.pathname, url.searchParams, body)
-        reply(response, handle(state, {
+        const apiRequest = {
           method: request.method ?? "GET",
           pathname: url.pathname,
           query: url.searchParams,
           authorization: request.headers.authorization,
           body
-        }))
+        }
+        reply(response, conf.provider === "360dialog"
+          ? Dialog360Api.handle(state, { ...apiRequest, apiKey: header(request.headers[Dialog360Api.API_KEY_HEADER]) })
+          : handle(state, apiRequest))
       }, () => writeJson(response, 413, { error: { message: "(#100) Request body too large", type: "OAuthException", code: 100 } }))
     })
     server.keepAliveTimeout = 65_000

@@ -173,11 +173,21 @@ export class WebhookSender {
   private readonly now: () => number
   private readonly draw: Draw
 
-  constructor(config: Webhook, now: () => number, draw: Draw) {
+  /** Where POSTs go and the extra headers they carry: the configured ones until 360dialog's API replaces them. */
+  private target: { readonly url: string; readonly headers: Readonly<Record<string, string>> } | undefined
+
+  /** `unregistered`: nothing is posted until `setTarget` (360dialog mode without a configured URL). */
+  constructor(config: Webhook, now: () => number, draw: Draw, unregistered = false) {
     this.config = config
+    this.target = unregistered ? undefined : { url: config.url, headers: config.headers }
     this.now = now
     this.draw = draw
     this.agent = new Agent({ connections: config.concurrency, connectTimeout: config.timeoutMs })
+  }
+
+  /** Changes where POSTs go (360dialog's `POST /v1/configs/webhook`); POSTs in flight still finish. */
+  setTarget(url: string, headers: Readonly<Record<string, string>>): void {
+    this.target = { url, headers }
   }
 
   /** Current counters. */
@@ -234,7 +244,7 @@ export class WebhookSender {
 
   /** Posts everything due, as far as the concurrency allows; called on every tick and after every answer. */
   drain(): void {
-    if (this.closed) return
+    if (this.closed || this.target === undefined) return
     const now = this.now()
     const due: Array<Entry> = []
     const room = (this.config.concurrency - this.inFlight) * this.config.batchSize
@@ -331,13 +341,17 @@ export class WebhookSender {
       }
       this.drain()
     }
-    request(this.config.url, {
+    const appSecret = this.config.appSecret
+    const target = this.target ?? { url: this.config.url, headers: {} }
+    request(target.url, {
       method: "POST",
       dispatcher: this.agent,
       headers: {
+        ...target.headers,
         "content-type": "application/json",
         "user-agent": "facebookexternalua",
-        "x-hub-signature-256": signature(this.config.appSecret, post.body)
+        // 360dialog forwards without Meta's signature; its mode has no app secret.
+        ...(appSecret === undefined ? {} : { "x-hub-signature-256": signature(appSecret, post.body) })
       },
       body: post.body,
       headersTimeout: this.config.timeoutMs,

@@ -3,8 +3,8 @@
 // The simulator plays Meta wherever it can; a node:http stub gives the exact answers the simulator does not
 // produce on demand (Retry-After headers, usage headers, a 200 without a wamid, a cut connection, echoed tokens).
 import { assert, describe, it } from "@effect/vitest"
-import type { Mapping, Ports } from "@megaphone/core"
-import { Effect, Exit, Logger, Redacted } from "effect"
+import { Mapping, type Ports, Template } from "@megaphone/core"
+import { Effect, Exit, Logger, Redacted, Result } from "effect"
 import * as CloudApiTransport from "../../../src/transport/cloud-api/CloudApiTransport.ts"
 import type { SimulatorConfigInput } from "../../../src/transport/simulator/Config.ts"
 import * as Simulator from "../../../src/transport/simulator/Simulator.ts"
@@ -236,6 +236,75 @@ describe("against the simulator", () => {
       assert.strictEqual(info.status, "CONNECTED")
       const unknown = yield* failure(transport.phoneNumberInfo({ ...account, phoneNumberId: "999" }))
       assert.strictEqual(unknown.error.code, "100")
+    }))
+})
+
+describe("media header templates against the simulator", () => {
+  const mediaTemplate = (id: string, name: string, format: "IMAGE" | "VIDEO" | "DOCUMENT") =>
+    Result.getOrThrow(Template.decode({
+      id, name, language: "cs", status: "APPROVED", category: "MARKETING",
+      components: [{ type: "HEADER", format }, { type: "BODY", text: "Dobrý den, {{1}}, posíláme vám to." }]
+    }))
+  const catalog = mediaTemplate("900002", "spring_catalog", "IMAGE")
+  const invoice = mediaTemplate("900003", "invoice_ready", "DOCUMENT")
+  const trailer = mediaTemplate("900004", "spring_trailer", "VIDEO")
+  const withMedia: SimulatorConfigInput = { ...simulatorConfig, templates: { [WABA_ID]: [orderDone, catalog, invoice, trailer] } }
+
+  /** The payload the dispatcher sends for one CSV row `phone,media,name` of `template`. */
+  const payloadFor = (template: Template.Template, media: string, to: string) => {
+    const header = ["phone", "media", "name"]
+    const mapping = Result.getOrThrow(Mapping.fromCsvHeader(template, header))
+    const resolved = Result.getOrThrow(Mapping.resolve(template, mapping, Mapping.csvRow(header, [`+${to}`, media, "Jano"])))
+    return Result.getOrThrow(Mapping.buildPayload(template, to, resolved, { bizOpaqueCallbackData: `c1:${to}` }))
+  }
+
+  it.live("sends image, document and video headers by link or media id in Meta's shape, and the simulator takes them", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Simulator.start(withMedia)
+      const transport = yield* CloudApiTransport.make()
+      const account = sender(simulator.url)
+      const sends = [
+        [catalog, "https://cdn.example.com/jaro.jpg", { type: "image", image: { link: "https://cdn.example.com/jaro.jpg" } }],
+        [catalog, "1215647396592284", { type: "image", image: { id: "1215647396592284" } }],
+        [invoice, "https://cdn.example.com/f/Faktura%2042.pdf",
+          { type: "document", document: { link: "https://cdn.example.com/f/Faktura%2042.pdf", filename: "Faktura 42.pdf" } }],
+        [invoice, "1215647396592285", { type: "document", document: { id: "1215647396592285" } }],
+        [trailer, "https://cdn.example.com/jaro.mp4", { type: "video", video: { link: "https://cdn.example.com/jaro.mp4" } }]
+      ] as const
+      for (const [n, [template, media, parameter]] of sends.entries()) {
+        const to = `42060155500${n}`
+        const payload = payloadFor(template, media, to)
+        assert.deepStrictEqual(payload.template.components, [
+          { type: "header", parameters: [parameter] },
+          { type: "body", parameters: [{ type: "text", text: "Jano" }] }
+        ])
+        const sent = yield* transport.sendTemplate(account, payload)
+        // What reached "Meta" over HTTP is exactly what the mapping built.
+        const stats = yield* simulator.stats
+        assert.deepStrictEqual(stats.messages.find((m) => m.wamid === sent.wamid)?.components, payload.template.components)
+      }
+      assert.strictEqual((yield* simulator.stats).accepted, sends.length)
+    }))
+
+  it.live("a media header Meta would not take is refused with the code and class the dispatcher acts on", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Simulator.start(withMedia)
+      const transport = yield* CloudApiTransport.make()
+      const account = sender(simulator.url)
+      const good = payloadFor(catalog, "https://cdn.example.com/jaro.jpg", "420601555100")
+      const withHeader = (parameters: ReadonlyArray<unknown>): Mapping.TemplateMessagePayload => ({
+        ...good,
+        template: { ...good.template, components: [{ type: "header", parameters } as unknown as Mapping.PayloadComponent, ...good.template.components.slice(1)] }
+      })
+      const refusal = (payload: Mapping.TemplateMessagePayload) =>
+        Effect.map(failure(transport.sendTemplate(account, payload)), (error) => [error.error.code, error.error.errorClass])
+      // No header at all, or text where the image goes: the mapping is wrong for every contact.
+      assert.deepStrictEqual(yield* refusal({ ...good, template: { ...good.template, components: good.template.components.slice(1) } }), ["132012", "template"])
+      assert.deepStrictEqual(yield* refusal(withHeader([{ type: "text", text: "x" }])), ["132012", "template"])
+      assert.deepStrictEqual(yield* refusal(withHeader([{ type: "image", image: {} }])), ["131008", "template"])
+      assert.deepStrictEqual(yield* refusal(withHeader([{ type: "image", image: { link: "https://cdn.example.com/a.jpg", filename: "a.jpg" } }])), ["100", "template"])
+      assert.deepStrictEqual(yield* refusal(withHeader([{ type: "image", image: { id: "4::aW1h" } }])), ["131009", "template"])
+      assert.strictEqual((yield* simulator.stats).accepted, 0)
     }))
 })
 

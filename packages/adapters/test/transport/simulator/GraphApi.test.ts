@@ -60,6 +60,9 @@ describe("POST /{phone-number-id}/messages", () => {
       ] }
     })
     expect(media.status).toBe(200)
+    for (const image of [{ id: "1215647396592284" }, { link: "http://cdn.example/a.jpg" }]) {
+      expect((await couponWith({ type: "image", image })).status).toBe(200)
+    }
   })
 
   const cases: ReadonlyArray<readonly [string, () => Promise<Answer>, number, number, RegExp?]> = [
@@ -96,6 +99,15 @@ describe("POST /{phone-number-id}/messages", () => {
     ["a text header where an image is expected → 132012", () => send(url, { ...orderDone(recipient()), template: { name: "coupon", language: { code: "en" }, components: [
       { type: "header", parameters: [{ type: "text", text: "x" }] }, { type: "button", sub_type: "copy_code", index: "0", parameters: [{ type: "coupon_code", coupon_code: "A" }] }
     ] } }), 400, 132012, /expected IMAGE, received TEXT/],
+    ["no header where an image is expected → 132012", () => couponWith(undefined), 400, 132012, /expected IMAGE, received UNKNOWN/],
+    ["a video where an image is expected → 132012", () => couponWith({ type: "video", video: { link: "https://cdn.example/a.mp4" } }), 400, 132012, /expected IMAGE, received VIDEO/],
+    ["an image without its image object → 131008", () => couponWith({ type: "image" }), 400, 131008, /parameter image is required/],
+    ["an image with neither link nor id → 131008", () => couponWith({ type: "image", image: {} }), 400, 131008, /a link .* or the id of uploaded media is required/],
+    ["an image with a filename → 100 (documents only)", () => couponWith({ type: "image", image: { link: "https://cdn.example/a.jpg", filename: "a.jpg" } }), 400, 100,
+      /Unexpected key "filename" on param "header.parameters\[0\].image"/],
+    ["an image link that is not a URL → 131009", () => couponWith({ type: "image", image: { link: "cdn.example/a.jpg" } }), 400, 131009, /image.link/],
+    ["an image link with a space → 131009", () => couponWith({ type: "image", image: { link: "https://cdn.example/a b.jpg" } }), 400, 131009, /image.link/],
+    ["an image id that is not digits → 131009", () => couponWith({ type: "image", image: { id: "4::aW1h" } }), 400, 131009, /image.id/],
     ["a newline in a text parameter (v23) → 132018", () => send(url, orderDone(recipient(), ["Ja\nna", "N", "1"])), 400, 132018, /new-line/],
     ["five spaces in a text parameter (v23) → 132018", () => send(url, orderDone(recipient(), ["Ja     na", "N", "1"])), 400, 132018],
     ["a tab in a text parameter before v23 → 100", () => send(url, orderDone(recipient(), ["Ja\tna", "N", "1"]), { version: "v22.0" }), 400, 100, /new-line/],
@@ -120,6 +132,16 @@ describe("POST /{phone-number-id}/messages", () => {
     expect(stats.rejectionsByCode["190"]).toBe(2)
   })
 })
+
+/** A send of the `coupon` template (IMAGE header, COPY_CODE button) with this header parameter, or none. */
+const couponWith = (parameter: Record<string, unknown> | undefined) =>
+  send(url, {
+    messaging_product: "whatsapp", to: recipient(), type: "template",
+    template: { name: "coupon", language: { code: "en" }, components: [
+      ...(parameter === undefined ? [] : [{ type: "header", parameters: [parameter] }]),
+      { type: "button", sub_type: "copy_code", index: "0", parameters: [{ type: "coupon_code", coupon_code: "SPRING25" }] }
+    ] }
+  })
 
 const Effect_runStats = () => fetch(`${url}/_simulator/stats?messages=false`).then((r) => r.json()) as Promise<Simulator.Stats>
 

@@ -8,12 +8,14 @@
  * `list` and `show` also work through a daemon's admin API (cli/Remote.ts), printing the same; `add` and
  * `refresh` work only directly on the database.
  */
+import { Dialog360Transport } from "@megaphone/adapters"
 import { Ports, Quota } from "@megaphone/core"
-import { Clock, Console, Effect, Option, Result } from "effect"
+import { Clock, Console, Effect, Option, Redacted, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { account as accountJson } from "../../accounts/Json.ts"
 import { quota as quotaJson } from "../../campaigns/Json.ts"
 import { senderCredentials } from "../../templates/TemplateSync.ts"
+import * as Receiver from "../../webhook/Receiver.ts"
 import { CommandFailed, usageError } from "../Failure.ts"
 import { cell, json, printJson, table } from "../Output.ts"
 import { adminUrl, directOnly, target, throughApi } from "../Remote.ts"
@@ -26,8 +28,15 @@ type Account = Ports.Storage.Account
 export const ACCOUNT_DEFAULTS = {
   tokenEnv: "MEGAPHONE_ACCESS_TOKEN",
   graphUrl: "https://graph.facebook.com",
-  graphVersion: "v23.0"
+  graphVersion: "v23.0",
+  provider: "meta"
 } as const
+
+/** The base URL an account of each provider gets without `--graph-url` (docs/providers.md). */
+export const PROVIDER_URLS: Readonly<Record<Ports.Transport.Provider, string>> = {
+  meta: ACCOUNT_DEFAULTS.graphUrl,
+  "360dialog": Dialog360Transport.DEFAULT_BASE_URL
+}
 
 const limitText = (limit: Quota.MessagingLimit): string =>
   limit === "unlimited" ? "unlimited" : `${limit.toLocaleString("en-US")} / 24 h`
@@ -36,7 +45,7 @@ const limitText = (limit: Quota.MessagingLimit): string =>
 // accounts add
 
 /** The settings `accounts add` takes, as typed: the part of an account a person chooses. */
-export type AccountSettings = Pick<Account, "name" | "phoneNumberId" | "wabaId" | "portfolioId" | "tokenEnv" | "graphUrl" | "graphVersion">
+export type AccountSettings = Pick<Account, "name" | "phoneNumberId" | "wabaId" | "portfolioId" | "tokenEnv" | "graphUrl" | "graphVersion" | "provider">
 
 const DIGITS = /^\d+$/
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -102,7 +111,14 @@ const add = Command.make(
       Flag.withDescription(`the environment variable holding the access token (default ${ACCOUNT_DEFAULTS.tokenEnv})`),
       Flag.withDefault(ACCOUNT_DEFAULTS.tokenEnv)
     ),
-    graphUrl: Flag.String("graph-url").pipe(Flag.withDescription(`Graph API base URL (default ${ACCOUNT_DEFAULTS.graphUrl})`), Flag.withDefault(ACCOUNT_DEFAULTS.graphUrl)),
+    graphUrl: Flag.String("graph-url").pipe(
+      Flag.withDescription(`Graph API base URL (default ${ACCOUNT_DEFAULTS.graphUrl}; with --provider 360dialog, ${PROVIDER_URLS["360dialog"]})`),
+      Flag.optional
+    ),
+    provider: Flag.Literals("provider", ["meta", "360dialog"] as const).pipe(
+      Flag.withDescription("who carries the requests: meta (the Cloud API directly) or 360dialog (its API key in --token-env)"),
+      Flag.withDefault(ACCOUNT_DEFAULTS.provider)
+    ),
     graphVersion: Flag.String("graph-version").pipe(Flag.withDescription(`Graph API version (default ${ACCOUNT_DEFAULTS.graphVersion})`), Flag.withDefault(ACCOUNT_DEFAULTS.graphVersion)),
     maxMps: Flag.Int("max-mps").pipe(
       Flag.withDescription("send at most this many messages per second from the number (1-1000), when lower than Meta's rate"),
@@ -121,8 +137,9 @@ const add = Command.make(
         wabaId: input.wabaId.trim(),
         portfolioId: Option.getOrNull(Option.map(input.portfolio, (p) => p.trim())),
         tokenEnv: input.tokenEnv.trim(),
-        graphUrl: input.graphUrl.trim(),
-        graphVersion: input.graphVersion.trim()
+        graphUrl: Option.getOrElse(input.graphUrl, () => PROVIDER_URLS[input.provider]).trim(),
+        graphVersion: input.graphVersion.trim(),
+        provider: input.provider
       })
       if (Result.isFailure(checked)) return yield* new CommandFailed({ message: checked.failure.join("\n       ") })
       const maxMps = Option.getOrUndefined(input.maxMps)
@@ -149,9 +166,15 @@ const add = Command.make(
         return yield* storage.saveAccount(maxMps === undefined ? reported : { ...reported, maxMps })
       }).pipe(withStorage(input.databaseUrl))
       if (input.json) return yield* printJson({ account: accountJson(saved) })
-      yield* Console.log(`Saved account ${saved.name}: phone-number id ${saved.phoneNumberId}, WABA ${saved.wabaId}, ` +
-        `token from ${saved.tokenEnv}, Graph ${saved.graphUrl} ${saved.graphVersion}.`)
-      yield* Console.log(`Next: megaphone accounts refresh ${saved.name}   (reads its tier, quality and throughput from Meta)`)
+      if (saved.provider === "360dialog") {
+        yield* Console.log(`Saved account ${saved.name}: phone-number id ${saved.phoneNumberId}, WABA ${saved.wabaId}, ` +
+          `through 360dialog at ${saved.graphUrl}, API key from ${saved.tokenEnv}.`)
+        yield* Console.log(`Next: megaphone accounts webhook ${saved.name} --url https://…/webhooks/whatsapp   (tells 360dialog where to forward webhooks)`)
+      } else {
+        yield* Console.log(`Saved account ${saved.name}: phone-number id ${saved.phoneNumberId}, WABA ${saved.wabaId}, ` +
+          `token from ${saved.tokenEnv}, Graph ${saved.graphUrl} ${saved.graphVersion}.`)
+        yield* Console.log(`Next: megaphone accounts refresh ${saved.name}   (reads its tier, quality and throughput from Meta)`)
+      }
       if (process.env[saved.tokenEnv] === undefined) {
         yield* Console.error(`note: ${saved.tokenEnv} is not set in this environment; set it before refresh or templates sync.`)
       }
@@ -209,8 +232,9 @@ const show = Command.make(
         ["WABA", a.waba_id],
         ["portfolio", cell(a.portfolio_id)],
         ["number", cell(a.display_phone_number)],
-        ["token from", a.token_env],
-        ["Graph API", `${a.graph_url} ${a.graph_version}`],
+        ["provider", a.provider],
+        [a.provider === "360dialog" ? "API key from" : "token from", a.token_env],
+        a.provider === "360dialog" ? ["360dialog API", a.graph_url] : ["Graph API", `${a.graph_url} ${a.graph_version}`],
         ["messaging tier", cell(a.messaging_tier)],
         ["messaging limit", limitText(a.messaging_limit)],
         ["used (rolling 24 h)", `${quota.used} (${quota.quota_key})`],
@@ -276,6 +300,14 @@ const refresh = Command.make(
         const storage = yield* Ports.Storage.Storage
         const transport = yield* Ports.Transport.Transport
         const account = yield* findAccount(name)
+        if (account.provider === "360dialog") {
+          // 360dialog's API has no phone-number node; Meta's account webhooks keep tier and quality current.
+          return {
+            account,
+            warnings: ["360dialog's API does not report the number's tier, quality or throughput; Megaphone keeps what it has " +
+              "and updates them from the account webhooks 360dialog forwards. Use --max-mps to cap the rate."]
+          }
+        }
         const token = yield* accessToken(account)
         const info = yield* transport.phoneNumberInfo(senderCredentials(account, token)).pipe(
           Effect.mapError((error) => transportFailure(account, error))
@@ -292,8 +324,64 @@ const refresh = Command.make(
     })
 ).pipe(Command.withDescription("Read the account's tier, quality, throughput and status from Meta and save them."))
 
-/** `megaphone accounts add | list | show | refresh` */
+// ---------------------------------------------------------------------------------------------------------
+// accounts webhook
+
+/** The variable holding the secret a BSP sends with each webhook, and the header it is sent in by default. */
+export const WEBHOOK_SECRET_ENV = "MEGAPHONE_WEBHOOK_SECRET"
+
+const webhook = Command.make(
+  "webhook",
+  {
+    name: Argument.String("NAME"),
+    url: Flag.String("url").pipe(Flag.withDescription("the daemon's public webhook URL, e.g. https://megaphone.example.com/webhooks/whatsapp")),
+    secretHeader: Flag.String("secret-header").pipe(
+      Flag.withDescription(`the header 360dialog sends ${WEBHOOK_SECRET_ENV} in (default ${Receiver.DEFAULT_SECRET_HEADER}; the daemon's webhook.secretHeader)`),
+      Flag.withDefault(Receiver.DEFAULT_SECRET_HEADER)
+    ),
+    databaseUrl,
+    json
+  },
+  (input) =>
+    Effect.gen(function*() {
+      yield* directOnly("accounts webhook", input.databaseUrl)
+      const path = ["megaphone", "accounts", "webhook"]
+      if (!/^https?:\/\/\S+$/.test(input.url.trim())) return yield* usageError(path, `--url must be an http(s) URL, not ${JSON.stringify(input.url)}.`)
+      if (!/^[A-Za-z0-9-]{1,64}$/.test(input.secretHeader)) return yield* usageError(path, "--secret-header must be an HTTP header name (letters, digits, -).")
+      const secret = process.env[WEBHOOK_SECRET_ENV]?.trim()
+      if (secret === undefined || secret === "") {
+        return yield* new CommandFailed({
+          message: `${WEBHOOK_SECRET_ENV} is not set. Set it to a long random secret (the same one the daemon gets), so the ` +
+            "daemon can tell 360dialog's deliveries from forgeries, and run the command again."
+        })
+      }
+      const account = yield* Effect.gen(function*() {
+        const account = yield* findAccount(input.name)
+        if (account.provider !== "360dialog") {
+          return yield* new CommandFailed({
+            message: `Account "${account.name}" sends through Meta directly: its webhook URL is set for the whole app in the App Dashboard ` +
+              "→ WhatsApp → Configuration, and Meta signs every delivery. Only 360dialog accounts are registered with this command."
+          })
+        }
+        const transport = yield* Ports.Transport.Transport
+        const token = yield* accessToken(account)
+        const register = transport.registerWebhook
+        if (register === undefined) return yield* new CommandFailed({ message: "This transport cannot register webhooks." })
+        yield* register(senderCredentials(account, token), {
+          url: input.url.trim(),
+          headers: { [input.secretHeader]: Redacted.make(secret) }
+        }).pipe(Effect.mapError((error) => transportFailure(account, error)))
+        return account
+      }).pipe(withTransport, withStorage(input.databaseUrl))
+      if (input.json) return yield* printJson({ account: account.name, url: input.url.trim(), secret_header: input.secretHeader })
+      yield* Console.log(`360dialog now forwards the webhooks of ${account.name} to ${input.url.trim()}, with ${WEBHOOK_SECRET_ENV} in ` +
+        `${input.secretHeader}. Give the daemon the same ${WEBHOOK_SECRET_ENV}` +
+        (input.secretHeader === Receiver.DEFAULT_SECRET_HEADER ? "." : ` and webhook.secretHeader = ${input.secretHeader}.`))
+    })
+).pipe(Command.withDescription("Register the daemon's webhook URL at 360dialog, with the shared secret in a header."))
+
+/** `megaphone accounts add | list | show | refresh | webhook` */
 export const accounts = Command.make("accounts").pipe(
   Command.withDescription("WhatsApp business numbers to send from."),
-  Command.withSubcommands([add, list, show, refresh])
+  Command.withSubcommands([add, list, show, refresh, webhook])
 )

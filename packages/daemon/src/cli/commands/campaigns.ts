@@ -10,8 +10,8 @@
  * the same whichever route the data took.
  */
 import { type FileHandle, open, readFile, writeFile } from "node:fs/promises"
-import { Campaign, ContactState, Ports, Schedule, Template } from "@megaphone/core"
-import { Console, Effect, Option, Result } from "effect"
+import { Campaign, ContactState, Ports, Schedule, SendWindow, Template } from "@megaphone/core"
+import { Clock, Console, Effect, Option, Result } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { type CampaignError, CampaignNotFound, mapCampaignErrors } from "../../campaigns/Errors.ts"
 import * as Json from "../../campaigns/Json.ts"
@@ -166,6 +166,11 @@ const withoutOperations = <C extends { readonly allowed_operations: unknown }>(c
 // ---------------------------------------------------------------------------------------------------------
 // campaigns create
 
+const maxMpsFlag = Flag.String("max-mps").pipe(
+  Flag.withDescription("the campaign's own messages/second cap below the number's, e.g. 5 or 0.5 (others on the number use the rest)"),
+  Flag.optional
+)
+
 const create = Command.make(
   "create",
   {
@@ -174,6 +179,7 @@ const create = Command.make(
     template: Flag.String("template").pipe(Flag.withDescription("the synced template to send")),
     language: Flag.String("language").pipe(Flag.withDescription("the template's language, when it has several"), Flag.optional),
     note: Flag.String("note").pipe(Flag.withDescription("a note for people"), Flag.optional),
+    maxMps: maxMpsFlag,
     databaseUrl,
     adminUrl,
     json
@@ -182,13 +188,16 @@ const create = Command.make(
     Effect.gen(function*() {
       // Checked before the database is opened: a blank name is a usage mistake.
       if (Result.isFailure(Operations.campaignName(input.name))) return yield* usage("create", "--name must not be empty.")
+      const maxMps = Option.isNone(input.maxMps) ? undefined : Campaign.parseMaxMps(input.maxMps.value)
+      if (maxMps !== undefined && Result.isFailure(maxMps)) return yield* usage("create", `--max-mps: ${maxMps.failure}`)
       const on = yield* target(path("create"), input)
       const request = {
         name: input.name,
         account: input.account,
         template: input.template,
         ...Option.match(input.language, { onNone: () => ({}), onSome: (language) => ({ language }) }),
-        ...Option.match(input.note, { onNone: () => ({}), onSome: (note) => ({ note }) })
+        ...Option.match(input.note, { onNone: () => ({}), onSome: (note) => ({ note }) }),
+        ...(maxMps === undefined ? {} : { max_mps: maxMps.success })
       }
       const created = yield* onTarget(
         on,
@@ -196,7 +205,8 @@ const create = Command.make(
           Effect.map(Operations.create(storage, {
             ...request,
             language: Option.getOrUndefined(input.language),
-            note: Option.getOrUndefined(input.note)
+            note: Option.getOrUndefined(input.note),
+            maxMps: maxMps?.success
           }), ({ campaign, counts }) => Json.campaign(campaign, counts)),
         (client) => Effect.map(client.campaigns.create({ payload: request }), withoutOperations)
       )
@@ -577,6 +587,105 @@ const unscheduleCommand = Command.make("unschedule", { id: campaignId, databaseU
   })).pipe(Command.withDescription("Take a draft's scheduled start away: it waits for `campaigns start` again."))
 
 // ---------------------------------------------------------------------------------------------------------
+// campaigns rate (issue 11, item 6: a per-campaign cap below the number's rate)
+
+/** What a rate change says. */
+const rateLine = (shown: typeof Json.CampaignJson.Type): string =>
+  shown.max_mps === null
+    ? `Campaign ${shown.id} "${shown.name}" has no cap of its own: it sends at its number's rate, shared fairly with the ` +
+      `number's other running campaigns.`
+    : `Campaign ${shown.id} "${shown.name}" sends at most ${shown.max_mps} message(s) per second; the number's other ` +
+      `campaigns use the rest of its rate. \`megaphone campaigns rate ${shown.id} --clear\` removes the cap.`
+
+const rateCommand = Command.make(
+  "rate",
+  {
+    id: campaignId,
+    maxMps: maxMpsFlag,
+    clear: Flag.Boolean("clear").pipe(Flag.withDescription("remove the cap: the campaign sends at its number's rate"), Flag.withDefault(false)),
+    databaseUrl,
+    adminUrl,
+    json
+  },
+  (input) =>
+    Effect.gen(function*() {
+      const { id } = input
+      if (Option.isSome(input.maxMps) === input.clear) return yield* usage("rate", "Give exactly one of --max-mps N or --clear.")
+      const parsed = Option.isNone(input.maxMps) ? Result.succeed(null) : Campaign.parseMaxMps(input.maxMps.value)
+      if (Result.isFailure(parsed)) return yield* usage("rate", `--max-mps: ${parsed.failure}`)
+      const maxMps = parsed.success
+      const shown = yield* onTarget(
+        yield* target(path("rate"), input),
+        (storage) => Effect.map(Operations.setRate(storage, id, maxMps, "CLI"), ({ campaign, counts }) => Json.campaign(campaign, counts)),
+        (client) => Effect.map(client.campaigns.rate({ params: { id }, payload: { max_mps: maxMps } }), withoutOperations)
+      )
+      if (input.json) return yield* printJson(shown)
+      yield* Console.log(rateLine(shown))
+    })
+).pipe(Command.withDescription("Cap a campaign's messages/second below its number's rate (--max-mps N), or remove the cap (--clear)."))
+
+// ---------------------------------------------------------------------------------------------------------
+// campaigns window (issue 11, item 2: quiet hours on each recipient's clock; the claim defers, ClaimDecision)
+
+/** What a window change says. */
+const windowLine = (shown: typeof Json.CampaignJson.Type): string =>
+  shown.send_window === null
+    ? `Campaign ${shown.id} "${shown.name}" has no send window: it sends at any hour.`
+    : `Campaign ${shown.id} "${shown.name}" sends only ${shown.send_window} on each recipient's clock (the zone of the ` +
+      `number's country — every zone of a country with several — or the contact's time_zone column). Contacts outside ` +
+      `it wait, using no attempt: see \`megaphone campaigns contacts ${shown.id}\`. \`megaphone campaigns window ${shown.id} ` +
+      `--clear\` removes it.`
+
+const windowCommand = Command.make(
+  "window",
+  {
+    id: campaignId,
+    days: Flag.String("days").pipe(
+      Flag.withDescription("the days it sends: Mon-Fri, Mon,Wed,Fri, Sat-Sun, daily, weekdays"),
+      Flag.optional
+    ),
+    hours: Flag.String("hours").pipe(
+      Flag.withDescription("the hours it sends on those days, recipient's clock: 09:00-20:00, or 09:00-12:00,13:00-18:00"),
+      Flag.optional
+    ),
+    window: Flag.String("window").pipe(
+      Flag.withDescription("several rules at once instead of --days/--hours: \"Mon-Fri 09:00-20:00; Sat 10:00-14:00\""),
+      Flag.optional
+    ),
+    clear: Flag.Boolean("clear").pipe(Flag.withDescription("remove the window: it sends at any hour"), Flag.withDefault(false)),
+    databaseUrl,
+    adminUrl,
+    json
+  },
+  (input) =>
+    Effect.gen(function*() {
+      const { id } = input
+      const given = [Option.isSome(input.days) || Option.isSome(input.hours), Option.isSome(input.window), input.clear].filter((x) => x)
+      if (given.length !== 1) return yield* usage("window", "Give --days D --hours H, or --window TEXT, or --clear.")
+      if (Option.isSome(input.days) !== Option.isSome(input.hours)) {
+        return yield* usage("window", "Give both --days and --hours, e.g. --days Mon-Fri --hours 09:00-20:00.")
+      }
+      const parsed = input.clear
+        ? Result.succeed(null)
+        : Option.isSome(input.window)
+        ? SendWindow.parse(input.window.value)
+        : SendWindow.fromDaysAndHours(Option.getOrElse(input.days, () => ""), Option.getOrElse(input.hours, () => ""))
+      if (Result.isFailure(parsed)) return yield* usage("window", parsed.failure.message)
+      const window = parsed.success
+      const shown = yield* onTarget(
+        yield* target(path("window"), input),
+        (storage) => Effect.map(Operations.setSendWindow(storage, id, window, "CLI"), ({ campaign, counts }) => Json.campaign(campaign, counts)),
+        (client) =>
+          Effect.map(client.campaigns.window({ params: { id }, payload: { window: window === null ? null : SendWindow.format(window) } }), withoutOperations)
+      )
+      if (input.json) return yield* printJson(shown)
+      yield* Console.log(windowLine(shown))
+    })
+).pipe(Command.withDescription(
+  "Send only on some days and hours of each recipient's clock (--days Mon-Fri --hours 09:00-20:00), or at any hour (--clear)."
+))
+
+// ---------------------------------------------------------------------------------------------------------
 // campaigns list | show
 
 const progressCells = (counts: Counts): ReadonlyArray<string> => [
@@ -625,6 +734,8 @@ const show = Command.make("show", { id: campaignId, databaseUrl, adminUrl, json 
       ...(c.scheduled_at === null ? [] : [["scheduled start", c.scheduled_at.toISOString()]]),
       ["account", c.account],
       ["template", `${c.template} (${c.language})`],
+      ["rate cap", c.max_mps === null ? "- (the number's rate)" : `${c.max_mps} msg/s`],
+      ["send window", c.send_window === null ? "- (any hour)" : `${c.send_window} (each recipient's clock)`],
       ["note", cell(c.note)],
       ["created", c.created_at.toISOString()],
       ["started", cell(c.started_at?.toISOString())],
@@ -667,9 +778,10 @@ const eachContactPage = <E extends { readonly message: string }, R>(
           Effect.map((template): ReadonlyArray<string> | undefined => Template.variables(template).map((v) => v.key)),
           Effect.catchTags({ CampaignAccountGone: () => Effect.succeed(undefined), CampaignTemplateGone: () => Effect.succeed(undefined) })
         )
+        const asJson = Json.campaignContactsAt(campaign.sendWindow, new Date(yield* Clock.currentTimeMillis))
         yield* forEachPageEffect(
           (page) => storage.listCampaignContacts(id, state, page),
-          (rows) => each(rows.map(Json.campaignContact), variables)
+          (rows) => each(rows.map(asJson), variables)
         )
       }))
   }
@@ -844,15 +956,19 @@ const contacts = Command.make(
       }
       const rows: Array<ContactJson> = []
       yield* eachContactPage(on, id, state, (page) => Effect.sync(() => rows.push(...page)))
+      // Contacts held back by the campaign's send window say why, and when they can go.
+      const waiting = rows.filter((c) => c.waiting !== null && c.waiting !== undefined).length
       const text = rows.length === 0
         ? `No contacts${state === undefined ? "" : ` in state ${state}`} in campaign ${id}.`
         : table(
-          ["PHONE", "RECIPIENT", "STATE", "SINCE", "ATTEMPTS", "NEXT ATTEMPT", "WAMID", "LAST ERROR"],
+          ["PHONE", "RECIPIENT", "STATE", "SINCE", "ATTEMPTS", "NEXT ATTEMPT", "WAMID", "LAST ERROR", ...(waiting > 0 ? ["WAITING"] : [])],
           rows.map((c) => [
-            c.phone, cell(c.recipient), c.state, cell(iso(c.state_times[c.state])), String(c.attempts), cell(iso(c.next_attempt_at)),
-            cell(c.wamid), c.last_error === null ? "" : `${c.last_error.code}: ${c.last_error.text}`
+            c.phone, cell(c.recipient), c.state, cell(iso(c.state_times[c.state])), String(c.attempts),
+            cell(iso(c.waiting?.next_possible_at ?? c.next_attempt_at)),
+            cell(c.wamid), c.last_error === null ? "" : `${c.last_error.code}: ${c.last_error.text}`,
+            ...(waiting > 0 ? [c.waiting === null || c.waiting === undefined ? "" : c.waiting.reason] : [])
           ])
-        ) + `\n\n${rows.length} contact(s).`
+        ) + `\n\n${rows.length} contact(s)${waiting > 0 ? `, ${waiting} waiting for the send window` : ""}.`
       if (Option.isNone(output)) return yield* Console.log(text)
       const sink = fileSink(output.value)
       yield* sink.write(`${text}\n`).pipe(Effect.andThen(sink.close))
@@ -864,5 +980,5 @@ const contacts = Command.make(
 /** `megaphone campaigns create | template-csv | add-contacts | start | pause | resume | stop | list | show | contacts` */
 export const campaigns = Command.make("campaigns").pipe(
   Command.withDescription("Template-message campaigns: create, clone, add contacts, start, pause, resume, stop, list, show, export contacts."),
-  Command.withSubcommands([create, templateCsv, addContacts, start, pause, resume, stop, list, show, contacts, retryCommand, cloneCommand, scheduleCommand, unscheduleCommand])
+  Command.withSubcommands([create, templateCsv, addContacts, start, pause, resume, stop, list, show, contacts, retryCommand, cloneCommand, rateCommand, windowCommand, scheduleCommand, unscheduleCommand])
 )

@@ -14,7 +14,7 @@
 import { createServer, type Server } from "node:http"
 import { randomBytes } from "node:crypto"
 import { NodeHttpServer } from "@effect/platform-node"
-import { CloudApiTransport, Database, EmbeddedPostgres } from "@megaphone/adapters"
+import { Database, EmbeddedPostgres, ProviderTransport } from "@megaphone/adapters"
 import { Ports } from "@megaphone/core"
 import { Cause, Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, References, Schedule, Scope } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -165,7 +165,15 @@ export const daemon = Command.make(
       yield* takeOverSignals(signalled)
 
       const webhookServer = HttpRouter.serve(Receiver.routes, { disableListenLog: true, disableLogger: true }).pipe(
-        Layer.provide(Receiver.layer({ appSecret: config.secrets.appSecret, verifyToken })),
+        Layer.provide(Receiver.layer({
+          appSecret: config.secrets.appSecret,
+          verifyToken,
+          // 360dialog forwards without Meta's signature: it sends this secret in this header instead.
+          ...Option.match(config.secrets.webhookSecret, {
+            onNone: () => ({}),
+            onSome: (secret) => ({ sharedSecret: { header: config.webhook.secretHeader, secret } })
+          })
+        })),
         Layer.provide(serverLayer(config.webhook.listen, "webhook.listen", "--webhook-listen"))
       )
       const adminServer = HttpRouter.serve(AdminApi.layer({ token: config.secrets.adminToken }), { disableListenLog: true, disableLogger: true }).pipe(
@@ -175,7 +183,7 @@ export const daemon = Command.make(
         // Provided once, outside the servers: the dispatch loops, the receiver and /metrics share the counters.
         Layer.provideMerge(Metrics.layer),
         Layer.provideMerge(Database.layer(database, { maxConnections: config.database.maxConnections })),
-        Layer.provideMerge(CloudApiTransport.layer())
+        Layer.provideMerge(ProviderTransport.layer())
       )
 
       const body = Effect.gen(function*() {

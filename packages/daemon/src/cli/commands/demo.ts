@@ -24,7 +24,7 @@ const human = (s: DemoSummary): string =>
     `Template pause: ${s.pause.happened ? `after ${s.pause.after_accepted} accepted — ${s.pause.explanation}; resumed: ${s.pause.resumed ? "yes" : "no"}` : "did not happen"}`
   ].join("\n")
 
-/** `megaphone demo [--headless [--json]] [--contacts N] [--mps N] [--seed N]` */
+/** `megaphone demo [--headless [--json]] [--contacts N] [--mps N] [--seed N] [--provider meta|360dialog]` */
 export const demo = Command.make(
   "demo",
   {
@@ -32,6 +32,10 @@ export const demo = Command.make(
     contacts: Flag.Int("contacts").pipe(Flag.withDescription("contacts in the demo's directory and campaign (default 2000)"), Flag.withDefault(2_000)),
     mps: Flag.Int("mps").pipe(Flag.withDescription("the number's messages per second (default 100)"), Flag.withDefault(100)),
     seed: Flag.Int("seed").pipe(Flag.withDescription("seed of the simulator's random choices (default 7)"), Flag.withDefault(7)),
+    provider: Flag.Literals("provider", ["meta", "360dialog"] as const).pipe(
+      Flag.withDescription("send through Meta directly (default) or through 360dialog (the simulator plays 360dialog's API)"),
+      Flag.withDefault("meta")
+    ),
     json
   },
   (input) =>
@@ -50,6 +54,7 @@ export const demo = Command.make(
           contacts: input.contacts,
           mps: input.mps,
           seed: input.seed,
+        provider: input.provider,
           onProgress: (line) => process.stderr.write(`${line}\n`)
         }, (admin) => show({ source: ApiSource.make({ _tag: "Remote", ...admin }), lang: "en" })).pipe(
           Effect.scoped,
@@ -60,6 +65,7 @@ export const demo = Command.make(
         contacts: input.contacts,
         mps: input.mps,
         seed: input.seed,
+        provider: input.provider,
         onProgress: (line) => process.stderr.write(`${line}\n`)
       }).pipe(Effect.scoped, Effect.mapError((e) => new CommandFailed({ message: e.message })))
       if (input.json) yield* printJson(summary)

@@ -122,18 +122,19 @@ const list = Command.make(
         return yield* Console.log(`No templates synced yet. Run: megaphone templates sync${Option.isSome(account) ? ` --account ${account.value}` : ""}`)
       }
       const severalWabas = new Set(rows.map((r) => r.waba_id)).size > 1
-      const headers = ["NAME", "LANGUAGE", "STATUS", "CATEGORY", "VARIABLES", "PROBLEM"]
+      const headers = ["NAME", "LANGUAGE", "STATUS", "CATEGORY", "HEADER", "VARIABLES", "PROBLEM"]
       yield* Console.log(table(
         severalWabas ? ["WABA", ...headers] : headers,
         rows.map((r) => {
-          const cells = [r.name, r.language, r.status, r.category, cell(r.variables.join(", ")), r.explanation === null ? "" : `⚠ ${r.explanation}`]
+          const cells = [r.name, r.language, r.status, r.category, cell(r.header ?? ""), cell(r.variables.join(", ")),
+            r.explanation === null ? "" : `⚠ ${r.explanation}`]
           return severalWabas ? [r.waba_id, ...cells] : cells
         })
       ))
       const unusable = rows.filter((r) => !r.usable).length
       yield* Console.log(`\n${rows.length} template(s), ${rows.length - unusable} can be sent${unusable > 0 ? `, ${unusable} cannot (⚠)` : ""}.`)
     })
-).pipe(Command.withDescription("List the synced templates: status, category, variables, and why one cannot be sent (⚠)."))
+).pipe(Command.withDescription("List the synced templates: status, category, header kind, variables, and why one cannot be sent (⚠)."))
 
 /** `megaphone templates sync | list` */
 export const templates = Command.make("templates").pipe(

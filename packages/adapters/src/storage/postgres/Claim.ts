@@ -102,27 +102,26 @@ const readSnapshot = (sql: Sql, key: string, phoneNumberId: string, recipients: 
     }
   })
 
-/** The paces of the candidates' campaigns that have a rate cap (see `ClaimDecision.campaignPace`). */
-const readCampaignPaces = (sql: Sql, campaignIds: ReadonlyArray<string>, capFactor: number | undefined) =>
+/**
+ * What the candidates' campaigns add to the decision, in one read: the paces of those with a rate cap (see
+ * `ClaimDecision.campaignPace`) and the send windows of those with one, by campaign id.
+ */
+const readCampaignSettings = (sql: Sql, campaignIds: ReadonlyArray<string>, capFactor: number | undefined) =>
   Effect.gen(function*() {
     const rows = yield* sql<Row>`
-      select id, max_mps, next_send_at from campaigns
-      where id = any(${bigints(campaignIds.map(Number))}::int8[]) and max_mps is not null
+      select id, max_mps, next_send_at, send_window from campaigns
+      where id = any(${bigints(campaignIds.map(Number))}::int8[]) and (max_mps is not null or send_window is not null)
     `
-    const paces = yield* decode("claim", rows, (r) => [String(r["id"]), campaignPace(num(r, "max_mps"), capFactor, dateOrNull(r, "next_send_at"))] as const)
-    return new Map(paces)
-  })
-
-/** The send windows of the candidates' campaigns that have one, by campaign id. */
-const readSendWindows = (sql: Sql, campaignIds: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const rows = yield* sql<Row>`
-      select id, send_window from campaigns
-      where id = any(${bigints(campaignIds.map(Number))}::int8[]) and send_window is not null
-    `
-    const windows = yield* decode("claim", rows, (r) => [String(r["id"]), SendWindow.parse(str(r, "send_window"))] as const)
-    // A window that no longer reads is no reason to stop sending; setSendWindow only ever stores readable ones.
-    return new Map(windows.flatMap(([id, w]) => (Result.isSuccess(w) ? [[id, w.success] as const] : [])))
+    const settings = yield* decode("claim", rows, (r) => ({
+      id: String(r["id"]),
+      pace: r["max_mps"] === null ? undefined : campaignPace(num(r, "max_mps"), capFactor, dateOrNull(r, "next_send_at")),
+      window: r["send_window"] === null ? undefined : SendWindow.parse(str(r, "send_window"))
+    }))
+    return {
+      paces: new Map(settings.flatMap(({ id, pace }) => (pace === undefined ? [] : [[id, pace] as const]))),
+      // A window that no longer reads is no reason to stop sending; setSendWindow only ever stores readable ones.
+      windows: new Map(settings.flatMap(({ id, window }) => (window !== undefined && Result.isSuccess(window) ? [[id, window.success] as const] : [])))
+    }
   })
 
 /** Initial and retry contacts waiting for their send window: due again at its next opening, state and attempts kept. */
@@ -182,16 +181,14 @@ export const claim = (sql: Sql, request: ClaimRequest): Op<ClaimResult> =>
     if (candidates.length === 0) return { claimed: [], nextCapacity: undefined }
 
     const recipients = [...new Set(candidates.map((c) => c.recipient))]
-    const snapshot = {
-      ...yield* readSnapshot(sql, key, account.phoneNumberId, recipients, now),
-      campaignPaces: yield* readCampaignPaces(sql, [...new Set(candidates.map((c) => c.campaignId))], request.capFactor)
-    }
+    const settings = yield* readCampaignSettings(sql, [...new Set(candidates.map((c) => c.campaignId))], request.capFactor)
+    const snapshot = { ...yield* readSnapshot(sql, key, account.phoneNumberId, recipients, now), campaignPaces: settings.paces }
     const decision = decideClaims(candidates, snapshot, account, {
       limit,
       leaseMs: request.leaseMs,
       now,
       ...(request.horizonMs === undefined ? {} : { horizonMs: request.horizonMs }),
-      sendWindows: yield* readSendWindows(sql, [...new Set(candidates.map((c) => c.campaignId))])
+      sendWindows: settings.windows
     })
     yield* writeDeferrals(sql, decision.deferrals)
     const deferred = decision.deferrals.length

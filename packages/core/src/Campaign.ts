@@ -261,14 +261,21 @@ export const parseMaxMps = (text: string): Result.Result<number, string> => {
 // Send window (issue 11, item 2; the claim defers contacts outside it, SendWindow)
 
 /**
- * Whether the campaign's send window may be set, changed or removed: at any time until it is stopped (a stopped
- * campaign sends nothing more). A finished one may take a window for contacts added later.
+ * Whether a sending setting of the campaign (its send window, its rate cap) may be set, changed or removed: at any
+ * time until it is stopped (a stopped campaign sends nothing more). A finished one may take one for contacts
+ * added later.
  */
-export const changeSendWindow = (campaign: CampaignLifecycle): Outcome =>
+const changeSetting = (campaign: CampaignLifecycle, operation: string, setting: string): Outcome =>
   campaign.state === "stopped"
     ? Result.fail(new CampaignOperationError({
-      operation: "window",
+      operation,
       state: campaign.state,
-      message: "Cannot change the send window of a stopped campaign: it sends nothing more — create a new campaign."
+      message: `Cannot change the ${setting} of a stopped campaign: it sends nothing more — create a new campaign.`
     }))
     : Result.succeed(campaign)
+
+/** Whether the campaign's send window may be set, changed or removed (see `changeSetting`: not once stopped). */
+export const changeSendWindow = (campaign: CampaignLifecycle): Outcome => changeSetting(campaign, "window", "send window")
+
+/** Whether the campaign's rate cap may be set, changed or removed (not once stopped). */
+export const changeRate = (campaign: CampaignLifecycle): Outcome => changeSetting(campaign, "rate", "rate cap")

@@ -333,7 +333,7 @@ export const Campaigns = HttpApiGroup.make("campaigns").add(
     ...campaignId,
     payload: CampaignRate,
     success: Json.CampaignJson,
-    error: [NotFound, BadRequest]
+    error: [NotFound, Conflict, BadRequest]
   }).annotate(OpenApi.Summary, "Cap the campaign's messages/second below the number's (others on the number use the rest), or remove the cap."),
   HttpApiEndpoint.post("window", "/api/campaigns/:id/window", {
     ...campaignId,

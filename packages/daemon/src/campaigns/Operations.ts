@@ -442,16 +442,19 @@ export const unschedule = (
 
 /**
  * Set the campaign's own messages/second cap (`Campaign.parseMaxMps` has checked it), or remove it (null), and
- * log who did it. It holds from the next claim on, also for a running campaign.
+ * log who did it. It holds from the next claim on, also for a running campaign; a stopped campaign is refused.
  */
 export const setRate = (
   storage: Storage,
   id: string,
   maxMps: number | null,
   by: Operator
-): Effect.Effect<CampaignWithCounts, CampaignNotFound | StorageError> =>
+): Effect.Effect<CampaignWithCounts, CampaignNotFound | OperationRefused | StorageError> =>
   Effect.gen(function*() {
-    const before = (yield* findCampaign(storage, id)).maxMps
+    const current = yield* findCampaign(storage, id)
+    const allowed = Campaign.changeRate(current.lifecycle)
+    if (Result.isFailure(allowed)) return yield* new OperationRefused({ campaign: id, refusal: allowed.failure })
+    const before = current.maxMps
     const campaign = yield* storage.setCampaignMaxMps(id, maxMps).pipe(
       Effect.catchTag("NotFound", () => Effect.fail(new CampaignNotFound({ id })))
     )

@@ -68,6 +68,11 @@ describe("rate cap", () => {
         `Campaign ${campaign.id}'s rate cap (0.5 msg/s) was removed by an operator (admin API): it sends at the number's rate.`
       ])
       expect(yield* Effect.flip(Operations.setRate(storage, "999999", 1, "CLI"))).toMatchObject({ _tag: "CampaignNotFound", id: "999999" })
+      // A stopped campaign sends nothing more: its cap stays as it was.
+      yield* Operations.operate(storage, cloned.campaign.id, "stop", "CLI")
+      const refused = yield* Effect.flip(Operations.setRate(storage, cloned.campaign.id, 5, "CLI"))
+      expect(refused.message).toBe("Cannot change the rate cap of a stopped campaign: it sends nothing more — create a new campaign.")
+      expect((yield* storage.getCampaign(cloned.campaign.id)).pipe(Option.map((c) => c.maxMps))).toEqual(Option.some(0.5))
     }))
 
   it("reads an operator's rate and says what is accepted", () => {

@@ -24,6 +24,11 @@ export interface RoundCounts {
   readonly reclaimed: number
 }
 
+/** Why the webhook receiver refused a delivery (the `reason` label of `megaphone_webhook_rejected_total`). */
+export type WebhookRejection = (typeof webhookRejections)[number]
+
+const webhookRejections = ["bad_signature", "bad_shared_secret", "malformed", "too_large", "unsupported_media_type"] as const
+
 /** The in-process counters and the scrape-time rendering. */
 export interface MetricsShape {
   /** Count `count` (default 1) sends of `account` that ended with `result`; `code` is Meta's error code for failures. */
@@ -35,6 +40,8 @@ export interface MetricsShape {
    * the lag histogram.
    */
   readonly recordWebhookStatuses: (n: number, lagSeconds?: number | ReadonlyArray<number>) => Effect.Effect<void>
+  /** Count a webhook delivery the receiver refused, by why (a rising bad_signature rate: a wrong app secret, or a probe). */
+  readonly recordWebhookRejected: (reason: WebhookRejection) => Effect.Effect<void>
   /** Count one dispatch round of `account` and what it claimed and reclaimed. */
   readonly recordRound: (account: string, round: RoundCounts) => Effect.Effect<void>
   /** The exposition text: the counters, then the gauges read from storage now. */
@@ -61,6 +68,10 @@ const webhookStatuses = Metric.counter("megaphone_webhook_statuses_total", {
 })
 /** Seconds from Meta's status timestamp to its arrival: 100 ms up to an hour. */
 const LAG_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600]
+const webhookRejected = Metric.counter("megaphone_webhook_rejected_total", {
+  description: "Webhook deliveries refused, by reason (bad_signature, bad_shared_secret, malformed, too_large, unsupported_media_type).",
+  incremental: true
+})
 const webhookLag = Metric.histogram("megaphone_webhook_lag_seconds", {
   description: "Seconds between a status's own timestamp and its arrival at the webhook receiver.",
   boundaries: LAG_BUCKETS
@@ -137,6 +148,7 @@ export const make = (storage: Ports.Storage.StorageShape): Effect.Effect<Metrics
     // The series without labels exist from the start, so `rate()` and alerts see a 0 before the first webhook.
     yield* record(Metric.update(webhookStatuses, 0))
     yield* record(Metric.value(webhookLag))
+    for (const reason of webhookRejections) yield* record(Metric.update(Metric.withAttributes(webhookRejected, { reason }), 0))
 
     const render = Effect.gen(function*() {
       // Fresh registries per scrape: campaigns and accounts that are gone drop out, and a failed read adds nothing.
@@ -165,6 +177,7 @@ export const make = (storage: Ports.Storage.StorageShape): Effect.Effect<Metrics
           // A status stamped after its arrival (clock skew) counts as no lag rather than a negative one.
           for (const lag of lags) if (Number.isFinite(lag)) yield* Metric.update(webhookLag, Math.max(0, lag))
         })),
+      recordWebhookRejected: (reason) => record(Metric.update(Metric.withAttributes(webhookRejected, { reason }), 1)),
       recordRound: (account, round) =>
         record(Effect.gen(function*() {
           yield* Metric.update(Metric.withAttributes(rounds, { account }), 1)

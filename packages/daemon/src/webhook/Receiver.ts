@@ -398,25 +398,38 @@ export const make = (config: Config): Effect.Effect<ReceiverShape, never, Ports.
         return [...wabas].find((waba) => !bsp.has(waba))
       })
 
+    /** Count a refused delivery here and on /metrics. */
+    const rejected = (reason: Metrics.WebhookRejection) =>
+      Effect.suspend(() => {
+        if (reason === "too_large") counters.tooLarge++
+        else if (reason === "unsupported_media_type") counters.unsupportedMediaType++
+        else if (reason === "malformed") counters.malformed++
+        else {
+          counters.badSignature++
+          if (reason === "bad_shared_secret") counters.badSharedSecret++
+        }
+        return Option.isSome(metrics) ? metrics.value.recordWebhookRejected(reason) : Effect.void
+      })
+
     const receive = (request: HttpServerRequest.HttpServerRequest) =>
       Effect.gen(function*() {
         counters.received++
         const declared = Number(request.headers["content-length"] ?? Number.NaN)
         if (Number.isFinite(declared) && declared > maxBodyBytes) {
-          counters.tooLarge++
+          yield* rejected("too_large")
           return tooLarge
         }
         if (!isJson(request.headers["content-type"])) {
-          counters.unsupportedMediaType++
+          yield* rejected("unsupported_media_type")
           return status(415, "Content-Type must be application/json")
         }
         const body = yield* readBody(request)
         if (Result.isFailure(body)) {
           if (body.failure === "too large") {
-            counters.tooLarge++
+            yield* rejected("too_large")
             return tooLarge
           }
-          counters.malformed++
+          yield* rejected("malformed")
           return status(400, "Unreadable body")
         }
         // Meta direct signs; a BSP sends the shared secret instead. A delivery with the header is judged by it alone.
@@ -425,8 +438,7 @@ export const make = (config: Config): Effect.Effect<ReceiverShape, never, Ports.
         const bySecret = sharedSecret !== undefined && secretGiven !== undefined
         if (bySecret ? !Signature.secretEquals(secretGiven, sharedSecret.secret)
           : !Signature.verify(config.appSecret, body.success, request.headers["x-hub-signature-256"])) {
-          counters.badSignature++
-          if (bySecret) counters.badSharedSecret++
+          yield* rejected(bySecret ? "bad_shared_secret" : "bad_signature")
           return status(401, bySecret ? "Bad shared secret" : "Bad signature")
         }
         const json = parseJson(body.success)
@@ -434,7 +446,7 @@ export const make = (config: Config): Effect.Effect<ReceiverShape, never, Ports.
           ? Result.fail(`malformed JSON (${body.success.byteLength} bytes): ${json.failure}`)
           : Result.mapError(Webhook.decode(json.success), (error) => error.explanation)
         if (Result.isFailure(batch)) {
-          counters.malformed++
+          yield* rejected("malformed")
           yield* log(`webhook: ${batch.failure}`)
           return status(400, "Malformed notification")
         }
@@ -448,8 +460,7 @@ export const make = (config: Config): Effect.Effect<ReceiverShape, never, Ports.
           }
           const foreign = judged.value
           if (foreign !== undefined) {
-            counters.badSignature++
-            counters.badSharedSecret++
+            yield* rejected("bad_shared_secret")
             yield* log(`webhook: refused a delivery with the shared secret for WABA ${foreign}, which has no 360dialog account; ` +
               "Meta-direct accounts need Meta's signature")
             return status(401, "Bad signature")

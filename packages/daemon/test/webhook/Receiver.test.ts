@@ -9,6 +9,7 @@ import * as MemoryStorage from "../../../adapters/src/storage/memory/MemoryStora
 import * as PgStorage from "../../../adapters/src/storage/postgres/PgStorage.ts"
 import { unlimitedAccount } from "../../../adapters/test/support/fixtures.ts"
 import { pgLayer } from "../../../adapters/test/support/postgres.ts"
+import * as Metrics from "../../src/metrics/Metrics.ts"
 import * as Receiver from "../../src/webhook/Receiver.ts"
 import * as Signature from "../../src/webhook/Signature.ts"
 
@@ -36,6 +37,8 @@ interface Harness {
   readonly receiver: Receiver.ReceiverShape
   readonly logs: Array<string>
   readonly templateCalls: Array<Receiver.TemplateStatusEvent>
+  /** What /metrics would show now. */
+  readonly metrics: Effect.Effect<string>
 }
 
 /** A receiver on a loopback port with its own storage, for the length of `body`. */
@@ -64,6 +67,7 @@ const withReceiver = <A>(
   const app = HttpRouter.serve(Receiver.routes, { disableListenLog: true, disableLogger: true }).pipe(
     Layer.provideMerge(Receiver.layer(config)),
     Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+    Layer.provideMerge(Metrics.layer),
     Layer.provideMerge(options.storage ?? MemoryStorage.layer)
   )
   const program = Effect.gen(function*() {
@@ -75,7 +79,8 @@ const withReceiver = <A>(
       storage: yield* Ports.Storage.Storage,
       receiver: yield* Receiver.WebhookReceiver,
       logs,
-      templateCalls
+      templateCalls,
+      metrics: (yield* Metrics.Metrics).render
     }
     return yield* Effect.promise(() => body(h))
   })
@@ -202,6 +207,10 @@ describe("webhook receiver: requests that can never succeed", () => {
       const counters = await run(h.receiver.counters)
       expect(counters.badSignature).toBe(4)
       expect(counters.received).toBe(4)
+      // On /metrics too, by reason, for an alert on a wrong app secret or a probe.
+      const text = await run(h.metrics)
+      expect(text).toContain('megaphone_webhook_rejected_total{reason="bad_signature"} 4')
+      expect(text).toContain('megaphone_webhook_rejected_total{reason="malformed"} 0')
       expect((await contact(h, seeded.contacts[0]?.id ?? "")).progress.state).toBe("sent")
       expect(h.logs.join("\n")).not.toContain("test-app-secret")
     }))

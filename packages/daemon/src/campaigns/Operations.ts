@@ -438,7 +438,33 @@ export const unschedule = (
   })
 
 // ---------------------------------------------------------------------------------------------------------
-// Per-campaign rate cap (issue 11, item 6; the claim paces a capped campaign, ClaimDecision)
+// Sending settings: the per-campaign rate cap (issue 11, item 6) and the send window (item 2)
+
+/** A change to one sending setting: whether the state allows it, its value as logged before and after, the write. */
+interface SettingChange<V extends string | number> {
+  readonly allowed: (campaign: Campaign.CampaignLifecycle) => Result.Result<Campaign.CampaignLifecycle, Campaign.CampaignOperationError>
+  readonly before: (campaign: CampaignRecord) => V | null
+  readonly after: V | null
+  readonly write: Effect.Effect<CampaignRecord, Ports.Storage.NotFound | StorageError>
+  /** The event log line when the value changed. */
+  readonly logged: (before: V | null) => { readonly kind: string; readonly message: string; readonly data: Readonly<Record<string, unknown>> }
+}
+
+/** Change a sending setting when the campaign's state allows it (not once stopped), and log it when it changed. */
+const changeSetting = <V extends string | number>(
+  storage: Storage,
+  id: string,
+  change: SettingChange<V>
+): Effect.Effect<CampaignWithCounts, CampaignNotFound | OperationRefused | StorageError> =>
+  Effect.gen(function*() {
+    const current = yield* findCampaign(storage, id)
+    const allowed = change.allowed(current.lifecycle)
+    if (Result.isFailure(allowed)) return yield* new OperationRefused({ campaign: id, refusal: allowed.failure })
+    const before = change.before(current)
+    const campaign = yield* change.write.pipe(Effect.catchTag("NotFound", () => Effect.fail(new CampaignNotFound({ id }))))
+    if (before !== change.after) yield* storage.appendEvents([{ campaignId: id, ...change.logged(before), at: yield* now }])
+    return { campaign, counts: yield* storage.campaignCounts(id) }
+  })
 
 /**
  * Set the campaign's own messages/second cap (`Campaign.parseMaxMps` has checked it), or remove it (null), and
@@ -450,30 +476,19 @@ export const setRate = (
   maxMps: number | null,
   by: Operator
 ): Effect.Effect<CampaignWithCounts, CampaignNotFound | OperationRefused | StorageError> =>
-  Effect.gen(function*() {
-    const current = yield* findCampaign(storage, id)
-    const allowed = Campaign.changeRate(current.lifecycle)
-    if (Result.isFailure(allowed)) return yield* new OperationRefused({ campaign: id, refusal: allowed.failure })
-    const before = current.maxMps
-    const campaign = yield* storage.setCampaignMaxMps(id, maxMps).pipe(
-      Effect.catchTag("NotFound", () => Effect.fail(new CampaignNotFound({ id })))
-    )
-    if (before !== maxMps) {
-      yield* storage.appendEvents([{
-        campaignId: id,
-        kind: "campaign_rate",
-        message: maxMps === null
-          ? `Campaign ${id}'s rate cap (${before} msg/s) was removed by an operator (${by}): it sends at the number's rate.`
-          : `Campaign ${id} capped at ${maxMps} msg/s by an operator (${by})${before === null ? "" : `, was ${before}`}.`,
-        data: { max_mps: maxMps, previous: before },
-        at: yield* now
-      }])
-    }
-    return { campaign, counts: yield* storage.campaignCounts(id) }
+  changeSetting(storage, id, {
+    allowed: Campaign.changeRate,
+    before: (c) => c.maxMps,
+    after: maxMps,
+    write: storage.setCampaignMaxMps(id, maxMps),
+    logged: (before) => ({
+      kind: "campaign_rate",
+      message: maxMps === null
+        ? `Campaign ${id}'s rate cap (${before} msg/s) was removed by an operator (${by}): it sends at the number's rate.`
+        : `Campaign ${id} capped at ${maxMps} msg/s by an operator (${by})${before === null ? "" : `, was ${before}`}.`,
+      data: { max_mps: maxMps, previous: before }
+    })
   })
-
-// ---------------------------------------------------------------------------------------------------------
-// Send window (issue 11, item 2; the claim defers contacts outside it, ClaimDecision.deferClosed)
 
 /**
  * Set the campaign's send window, change it, or remove it (null), and log who did it when it changed. Contacts
@@ -484,30 +499,23 @@ export const setSendWindow = (
   id: string,
   window: SendWindow.SendWindow | null,
   by: Operator
-): Effect.Effect<CampaignWithCounts, CampaignNotFound | OperationRefused | StorageError> =>
-  Effect.gen(function*() {
-    const current = yield* findCampaign(storage, id)
-    const allowed = Campaign.changeSendWindow(current.lifecycle)
-    if (Result.isFailure(allowed)) return yield* new OperationRefused({ campaign: id, refusal: allowed.failure })
-    const before = current.sendWindow === null ? null : SendWindow.format(current.sendWindow)
-    const after = window === null ? null : SendWindow.format(window)
-    const campaign = yield* storage.setSendWindow(id, window).pipe(
-      Effect.catchTag("NotFound", () => Effect.fail(new CampaignNotFound({ id })))
-    )
-    if (before !== after) {
-      yield* storage.appendEvents([{
-        campaignId: id,
-        kind: "campaign_window",
-        message: after === null
-          ? `Campaign ${id}'s send window (${before}) was removed by an operator (${by}): it sends at any hour.`
-          : `Campaign ${id} sends only ${after} on each recipient's clock, set by an operator (${by})` +
-            `${before === null ? "" : `; was ${before}`}.`,
-        data: { send_window: after, previous: before },
-        at: yield* now
-      }])
-    }
-    return { campaign, counts: yield* storage.campaignCounts(id) }
+): Effect.Effect<CampaignWithCounts, CampaignNotFound | OperationRefused | StorageError> => {
+  const after = window === null ? null : SendWindow.format(window)
+  return changeSetting(storage, id, {
+    allowed: Campaign.changeSendWindow,
+    before: (c) => (c.sendWindow === null ? null : SendWindow.format(c.sendWindow)),
+    after,
+    write: storage.setSendWindow(id, window),
+    logged: (before) => ({
+      kind: "campaign_window",
+      message: after === null
+        ? `Campaign ${id}'s send window (${before}) was removed by an operator (${by}): it sends at any hour.`
+        : `Campaign ${id} sends only ${after} on each recipient's clock, set by an operator (${by})` +
+          `${before === null ? "" : `; was ${before}`}.`,
+      data: { send_window: after, previous: before }
+    })
   })
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Clone a campaign (issue 11, item 5)

@@ -22,7 +22,18 @@ import pg from "pg"
 import * as Database from "../../packages/adapters/src/storage/Database.ts"
 import * as EmbeddedPostgres from "../../packages/adapters/src/storage/embedded/EmbeddedPostgres.ts"
 import { account as accountFixture } from "../../packages/adapters/test/support/fixtures.ts"
-import { goalTable, type Machine, machine, ORDER_DONE, peakRssMb, runBenchmark, temporaryDirectory } from "../support/main.ts"
+import {
+  cpuSeconds,
+  cpuSecondsByName,
+  goalTable,
+  type Machine,
+  machine,
+  machineBusySeconds,
+  ORDER_DONE,
+  peakRssMb,
+  runBenchmark,
+  temporaryDirectory
+} from "../support/main.ts"
 import { contact, phoneNumberId } from "./seed.ts"
 
 const SYSTEMS = ["megaphone", "pg-boss", "graphile-worker"] as const
@@ -93,6 +104,8 @@ const parseOptions = (argv: ReadonlyArray<string>): Options => {
 const TOKEN = "bench-token"
 const WABA_ID = "102290129340398"
 const DAEMON_NODE_OPTIONS = "--max-old-space-size=256 --max-semi-space-size=8"
+/** More Node options for the daemons only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where their time goes. */
+const extraDaemonOptions = (process.env["BENCH_DAEMON_NODE_OPTIONS"] ?? "").split(" ").filter((option) => option !== "")
 const root = path.join(import.meta.dirname, "..", "..")
 const bin = process.env["BENCH_BIN"] ?? path.join(root, "packages", "daemon", "dist", "megaphone.mjs")
 
@@ -111,6 +124,10 @@ const simulatorConfig = (options: Options) => ({
   templates: { [WABA_ID]: [ORDER_DONE] },
   faults: { latencyMs: options.latencyMs, jitterMs: Math.round(options.latencyMs / 2) }
 })
+
+/** The daemon's settings from this process's environment (`MEGAPHONE_CLAIM_LIMIT=200 npx node bench/peers/main.ts`, say). */
+const daemonSettings = (): Record<string, string> =>
+  Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith("MEGAPHONE_") && entry[1] !== undefined))
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -191,6 +208,8 @@ interface SystemResult {
   readonly refusals: Readonly<Record<string, number>>
   /** The highest peak RSS of the system's worker processes. */
   readonly workerRssPeakMb: number
+  /** CPU seconds used from the workers' start to the last acceptance, by party (two cores give 2 s a second). */
+  readonly cpuSeconds: { readonly workers: number; readonly simulator: number; readonly postgres: number; readonly machine: number }
   readonly finished: boolean
 }
 
@@ -255,7 +274,7 @@ const runSystem = (system: System, options: Options, serverUrl: string, dir: str
     const simulatorUrl = `http://127.0.0.1:${simulatorPort}`
     const configFile = path.join(dir, `simulator-${system}.json`)
     yield* Effect.promise(() => fs.writeFile(configFile, JSON.stringify(simulatorConfig(options))))
-    yield* child([bin, "simulator", "--listen", `127.0.0.1:${simulatorPort}`, "--config", configFile], {}, dir)
+    const simulator = yield* child([bin, "simulator", "--listen", `127.0.0.1:${simulatorPort}`, "--config", configFile], {}, dir)
     yield* Effect.promise(() => untilListening(`${simulatorUrl}/_simulator/stats?messages=false`))
 
     process.stderr.write(`${system}: seeding ${options.contacts.toLocaleString("en")} contacts …\n`)
@@ -265,13 +284,19 @@ const runSystem = (system: System, options: Options, serverUrl: string, dir: str
     else yield* Effect.promise(() => runToEnd([script, "seed", String(options.contacts), String(options.numbers)], peerEnv, dir))
 
     process.stderr.write(`${system}: sending …\n`)
+    const simulatorPid = simulator.pid ?? 0
+    const cpuBefore = yield* Effect.promise(async () => ({
+      simulator: await cpuSeconds(simulatorPid),
+      postgres: await cpuSecondsByName("postgres"),
+      machine: await machineBusySeconds()
+    }))
     const startedAt = performance.now()
     const workers: Array<ChildProcess> = []
     for (let w = 0; w < options.workers; w++) {
       const [webhookPort, adminPort] = [yield* Effect.promise(EmbeddedPostgres.freePort), yield* Effect.promise(EmbeddedPostgres.freePort)]
       workers.push(system === "megaphone"
-        ? yield* child([...DAEMON_NODE_OPTIONS.split(" "), bin, "daemon", "--webhook-listen", `127.0.0.1:${webhookPort}`, "--admin-listen", `127.0.0.1:${adminPort}`],
-          { MEGAPHONE_DATABASE_URL: url, BENCH_TOKEN: TOKEN, MEGAPHONE_APP_SECRET: "bench-app-secret" }, dir)
+        ? yield* child([...DAEMON_NODE_OPTIONS.split(" "), ...extraDaemonOptions, bin, "daemon", "--webhook-listen", `127.0.0.1:${webhookPort}`, "--admin-listen", `127.0.0.1:${adminPort}`],
+          { ...daemonSettings(), MEGAPHONE_DATABASE_URL: url, BENCH_TOKEN: TOKEN, MEGAPHONE_APP_SECRET: "bench-app-secret" }, dir)
         : yield* child([script, "work"], peerEnv, dir))
     }
 
@@ -302,7 +327,14 @@ const runSystem = (system: System, options: Options, serverUrl: string, dir: str
         if (now > deadline) break
       }
       if (process.stderr.isTTY) process.stderr.write("\n")
-      return { firstAt, lastAt, rssPeak, perSecond }
+      const postgresAfter = await cpuSecondsByName("postgres")
+      const cpu = {
+        workers: (await Promise.all(workers.map((worker) => cpuSeconds(worker.pid ?? 0)))).reduce((a, b) => a + b, 0),
+        simulator: (await cpuSeconds(simulatorPid)) - cpuBefore.simulator,
+        postgres: [...postgresAfter].reduce((sum, [pid, after]) => sum + after - (cpuBefore.postgres.get(pid) ?? 0), 0),
+        machine: (await machineBusySeconds()) - cpuBefore.machine
+      }
+      return { firstAt, lastAt, rssPeak, perSecond, cpu }
     })
     // The last statuses are written after the last acceptance: give the worker a moment before counting.
     yield* Effect.promise(() => sleep(2_000))
@@ -321,6 +353,7 @@ const runSystem = (system: System, options: Options, serverUrl: string, dir: str
       sentTwice: Object.values(stats.acceptedPerRecipient).filter((n) => n > 1).length,
       refusals: stats.rejectionsByCode,
       workerRssPeakMb: measured.rssPeak,
+      cpuSeconds: measured.cpu,
       finished
     }
     return result
@@ -361,7 +394,9 @@ const table = (r: Report): string => {
     [`  durable status sent / accepted`, "= contacts", `${n(x.durableSent)} / ${n(x.accepted)}`],
     [`  recipients sent twice`, "0", n(x.sentTwice)],
     [`  refusals by code`, "", Object.keys(x.refusals).length === 0 ? "none" : JSON.stringify(x.refusals)],
-    [`  worker RSS peak`, "", `${n(x.workerRssPeakMb)} MB`]
+    [`  worker RSS peak`, "", `${n(x.workerRssPeakMb)} MB`],
+    [`  CPU s: worker / simulator / PostgreSQL / machine`, "",
+      `${n(x.cpuSeconds.workers, 1)} / ${n(x.cpuSeconds.simulator, 1)} / ${n(x.cpuSeconds.postgres, 1)} / ${n(x.cpuSeconds.machine, 1)}`]
   ])
   return goalTable([
     `Peers: a ${n(r.contacts)}-contact campaign over ${r.numbers} numbers at ${n(r.mps)} msg/s each (the simulator enforces it), ` +

@@ -109,6 +109,34 @@ export const rssMb = async (pid: number): Promise<number> => (await statusKb(pid
 /** The highest resident memory of a process so far in MB (the kernel's high-water mark). */
 export const peakRssMb = async (pid: number): Promise<number> => (await statusKb(pid, "VmHWM")) / 1024
 
+const CLOCK_TICKS = 100 // USER_HZ: /proc counts CPU time in 1/100 s on Linux
+
+/** The CPU time (user + system) a process has used so far, in seconds, from /proc (Linux); 0 once it is gone. */
+export const cpuSeconds = async (pid: number): Promise<number> => {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, "utf8").catch(() => "")
+  // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / CLOCK_TICKS
+}
+
+/** The CPU time all processes named `name` (e.g. every PostgreSQL backend) have used so far, by pid, in seconds. */
+export const cpuSecondsByName = async (name: string): Promise<ReadonlyMap<number, number>> => {
+  const pids = (await fs.readdir("/proc")).filter((entry) => /^\d+$/.test(entry)).map(Number)
+  const found = new Map<number, number>()
+  for (const pid of pids) {
+    const comm = (await fs.readFile(`/proc/${pid}/comm`, "utf8").catch(() => "")).trim()
+    if (comm === name) found.set(pid, await cpuSeconds(pid))
+  }
+  return found
+}
+
+/** The machine's busy CPU time so far (every core, every process), in seconds, from /proc/stat. */
+export const machineBusySeconds = async (): Promise<number> => {
+  const line = (await fs.readFile("/proc/stat", "utf8")).split("\n")[0] ?? ""
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.split(/\s+/).slice(1).map(Number)
+  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Fixtures
 

@@ -388,8 +388,20 @@ const analyzeButton = (button: Button, index: number): TemplateAnalysis => {
   return { variables: [], problems: [] }
 }
 
+// Templates are immutable once decoded, and a campaign sends one template thousands of times a second: each is
+// analysed once.
+const analyses = new WeakMap<Template, TemplateAnalysis>()
+
 /** Derives a template's variables (header, then body, then buttons) and its structural problems. */
 export const analyze = (template: Template): TemplateAnalysis => {
+  const known = analyses.get(template)
+  if (known !== undefined) return known
+  const analysis = analyzeFresh(template)
+  analyses.set(template, analysis)
+  return analysis
+}
+
+const analyzeFresh = (template: Template): TemplateAnalysis => {
   const parts: Array<TemplateAnalysis> = [
     ...template.components.filter(isHeader).map((header) => analyzeHeader(header, template.parameter_format)),
     ...template.components.filter(isBody).map((body) => analyzeBody(body, template.parameter_format)),

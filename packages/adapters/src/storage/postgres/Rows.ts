@@ -53,8 +53,11 @@ export const isId = (id: string): boolean => /^\d{1,18}$/.test(id)
 class RowShapeError extends Error {}
 
 const value = (row: Row, column: string): unknown => {
-  if (!(column in row)) throw new RowShapeError(`column ${column} is missing`)
-  return row[column]
+  const v = row[column]
+  // The driver gives null for SQL NULL, so undefined means the column is missing (checked only then: `in` on
+  // every column of every row costs more than the rest of the decoding).
+  if (v === undefined && !(column in row)) throw new RowShapeError(`column ${column} is missing`)
+  return v
 }
 
 const wrong = (column: string, expected: string, got: unknown): never => {
@@ -174,6 +177,8 @@ const contactStates: ReadonlyArray<ContactState.ContactStateId> = [
   "sending_failed", "cancelled"
 ]
 
+const stateTimeColumns: ReadonlyArray<readonly [ContactState.ContactStateId, string]> = contactStates.map((state) => [state, `${state}_at`])
+
 const errorClasses: ReadonlyArray<ErrorClass.ErrorClass> = ["rate_limited", "transient", "recipient", "template", "account", "auth"]
 
 const stateOf = (row: Row): ContactState.ContactStateId => {
@@ -193,8 +198,8 @@ const lastErrorOf = (row: Row): ContactState.LastError | null => {
 /** Read a contact row selected with {@link contactColumns}. */
 export const readContact = (row: Row): StoredContact => {
   const stateTimes: Partial<Record<ContactState.ContactStateId, Date>> = {}
-  for (const state of contactStates) {
-    const at = dateOrNull(row, `${state}_at`)
+  for (const [state, column] of stateTimeColumns) {
+    const at = dateOrNull(row, column)
     if (at !== null) stateTimes[state] = at
   }
   const progress: ContactState.ContactProgress = {

@@ -21,7 +21,13 @@ type SenderCredentials = Ports.Transport.SenderCredentials
 
 /** How the adapter uses the network. */
 export interface Options {
-  /** Keep-alive connections per Graph origin at most (default 256: 1,000 msg/s at 250 ms a send; opened as needed). */
+  /**
+   * Keep-alive connections per Graph origin at most (default 4,096; opened as needed). Every account of a daemon
+   * sends to the same origin (graph.facebook.com), and the dispatcher already bounds each account's sends in
+   * flight: this cap is only a backstop. A request above it waits inside the pool after it left the dispatcher's
+   * pacing — late, and bunched with the next ones when it goes. The first default, 256, throttled four numbers
+   * at full rate to about 1,000 msg/s together (256 connections ÷ 250 ms a send).
+   */
   readonly connections?: number
   /** Requests in flight on one connection (default 1: HTTP/1.1 pipelining only for a trusted server). */
   readonly pipelining?: number
@@ -35,7 +41,7 @@ export interface Options {
 
 /** The defaults of {@link Options}. */
 export const defaults = {
-  connections: 256,
+  connections: 4_096,
   pipelining: 1,
   requestTimeoutMs: 30_000,
   connectTimeoutMs: 10_000,
@@ -305,36 +311,52 @@ export const makeHttp = (options: Options = {}): Effect.Effect<Http, never, Scop
       return pool
     }
 
-    const exchange: Http["exchange"] = (operation, secret, method, at, body, credential) => {
-      const headers: Record<string, string> = { ...credential, "user-agent": userAgent, accept: "application/json" }
-      if (body !== undefined) headers["content-type"] = "application/json"
-      return Effect.tryPromise({
-        try: async (signal) => {
-          const response = await poolFor(at.origin).request({
-            origin: at.origin,
-            path: at.path,
-            method,
-            headers,
-            body: body ?? null,
-            signal
-          })
-          return { status: response.statusCode, headers: response.headers, text: await response.body.text() }
-        },
-        catch: (cause) => new Ports.Transport.TransportError({
-          operation,
-          error: scrub(classifyRequestFailure(operation, cause, requestTimeoutMs), secret)
-        })
-      }).pipe(
-        // Interrupting the request aborts it (the signal above), so a hung server does not keep a connection busy.
-        Effect.timeoutOrElse({
-          duration: requestTimeoutMs,
-          orElse: () => Effect.fail(new Ports.Transport.TransportError({
+    const timeoutError = (operation: Operation, secret: string) =>
+      new Ports.Transport.TransportError({
+        operation,
+        error: scrub(ErrorClass.classifyTransportFailure("timeout", `no answer within ${requestTimeoutMs} ms`), secret)
+      })
+
+    // One callback per request, with a plain timer for the whole-request limit: this runs for every message, and
+    // a promise bridge plus a timeout race cost about as much CPU as undici's request itself.
+    const exchange: Http["exchange"] = (operation, secret, method, at, body, credential) =>
+      Effect.callback<Answer, Ports.Transport.TransportError>((resume) => {
+        const headers: Record<string, string> = { ...credential, "user-agent": userAgent, accept: "application/json" }
+        if (body !== undefined) headers["content-type"] = "application/json"
+        const controller = new AbortController()
+        let timedOut = false
+        let settled = false
+        const timer = setTimeout(() => {
+          timedOut = true
+          controller.abort()
+        }, requestTimeoutMs)
+        const settle = (effect: Effect.Effect<Answer, Ports.Transport.TransportError>) => {
+          if (settled) return
+          settled = true
+          clearTimeout(timer)
+          resume(effect)
+        }
+        const fail = (cause: unknown) =>
+          settle(Effect.fail(timedOut ? timeoutError(operation, secret) : new Ports.Transport.TransportError({
             operation,
-            error: scrub(ErrorClass.classifyTransportFailure("timeout", `no answer within ${requestTimeoutMs} ms`), secret)
-          }))
+            error: scrub(classifyRequestFailure(operation, cause, requestTimeoutMs), secret)
+          })))
+        try {
+          poolFor(at.origin).request({ origin: at.origin, path: at.path, method, headers, body: body ?? null, signal: controller.signal })
+            .then((response) =>
+              response.body.text().then((text) => settle(Effect.succeed({ status: response.statusCode, headers: response.headers, text })))
+            )
+            .catch(fail)
+        } catch (cause) {
+          fail(cause)
+        }
+        // Interrupting the request aborts it, so a hung server does not keep a connection busy.
+        return Effect.sync(() => {
+          settled = true
+          clearTimeout(timer)
+          controller.abort()
         })
-      )
-    }
+      })
 
     return { exchange, requestTimeoutMs }
   })
@@ -406,9 +428,21 @@ export const make = (options: Options = {}): Effect.Effect<Ports.Transport.Trans
         : Effect.succeed(at)
     }
 
+    // Where each number's sends go, parsed once per account rather than once per message.
+    const sendTargets = new Map<string, Effect.Effect<Target, Ports.Transport.TransportError>>()
+    const sendTarget = (sender: SenderCredentials) => {
+      const key = `${sender.graphUrl}\u0000${sender.graphVersion}\u0000${sender.phoneNumberId}`
+      const known = sendTargets.get(key)
+      if (known !== undefined) return known
+      const at = targetOrFail("send", sender, [sender.graphVersion, sender.phoneNumberId, "messages"], "")
+      if (sendTargets.size >= 10_000) sendTargets.clear()
+      sendTargets.set(key, at)
+      return at
+    }
+
     const sendTemplate = (sender: SenderCredentials, payload: Mapping.TemplateMessagePayload) =>
       Effect.gen(function*() {
-        const at = yield* targetOrFail("send", sender, [sender.graphVersion, sender.phoneNumberId, "messages"], "")
+        const at = yield* sendTarget(sender)
         const answer = yield* exchange("send", sender, "POST", at, JSON.stringify(payload))
         if (answer.status < 200 || answer.status > 299) return yield* graphError("send", sender, answer)
         return yield* sendAccepted(answer, Redacted.value(sender.accessToken))

@@ -13,6 +13,7 @@
  */
 import { createServer, type Server } from "node:http"
 import { randomBytes } from "node:crypto"
+import { monitorEventLoopDelay } from "node:perf_hooks"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Database, EmbeddedPostgres, ProviderTransport } from "@megaphone/adapters"
 import { Ports } from "@megaphone/core"
@@ -291,15 +292,24 @@ export const daemon = Command.make(
         }).pipe(Effect.catchTag("StorageError", (error) =>
           Effect.logError("cannot list accounts; trying again").pipe(Effect.annotateLogs({ operation: error.operation, error: error.message }))))
 
+        // How long timers fire late: a starved event loop (CPU shared with the database, long GC pauses) is why
+        // sends miss their slots, and the progress line says so.
+        const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+        loopDelay.enable()
+        yield* Effect.addFinalizer(() => Effect.sync(() => loopDelay.disable()))
         const progress = Effect.suspend(() => {
           const last = tally
           tally = emptyTally()
           const memory = process.memoryUsage()
+          const delay = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 }
+          loopDelay.reset()
           return Effect.logInfo("progress").pipe(Effect.annotateLogs({
             accounts_dispatching: loops.size,
             ...last,
             rss_mb: Math.round(memory.rss / 2 ** 20),
-            heap_used_mb: Math.round(memory.heapUsed / 2 ** 20)
+            heap_used_mb: Math.round(memory.heapUsed / 2 ** 20),
+            event_loop_delay_p99_ms: Math.round(delay.p99),
+            event_loop_delay_max_ms: Math.round(delay.max)
           }))
         })
 

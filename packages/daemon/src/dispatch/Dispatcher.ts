@@ -297,11 +297,11 @@ const adjustPace = (state: AccountDispatch, round: number, claimed: number, late
   })
 
 /**
- * The most a claim's first slot is planned ahead of its start. A claim on a loaded machine (four numbers claiming
- * at once, PostgreSQL sharing the cores) took 0.2–1 s in the benchmarks; with at most 500 ms ahead, a quarter of
- * the claims came back with their first slots already missed, and those sends were handed back as late.
+ * The most a claim's first slot is planned ahead of its start. Longer would plan slots that claims taking up to a
+ * second on a loaded machine do not miss (1.5 s was tried), but every round's first send then waits that long, and
+ * on a busy machine that slowed the end-to-end tests of small campaigns by a third or more.
  */
-export const MAX_CLAIM_AHEAD_MS = 1_500
+export const MAX_CLAIM_AHEAD_MS = 500
 
 /**
  * How far ahead of its start the next claim plans its first slot: about twice what claims take now (a moving

@@ -28,7 +28,9 @@ const story = (provider: Provider, CONTACTS: number) => async () => {
   const id = await seedCampaign(cwd, env, simulator.sim.url, { contacts: CONTACTS, mps: MPS, through: { provider, webhookPort } })
   const daemon = await startDaemon(cwd, env, webhookPort)
 
-  await eventually(() => shown(daemon, id), (c) => c.state === "finished", 120_000, "campaign finished")
+  // A hang catcher, not a timing goal: on a loaded 2-core CI machine with the other end-to-end files running, the
+  // 5,000 contacts took 110–140 s where they take 60 s alone.
+  await eventually(() => shown(daemon, id), (c) => c.state === "finished", 240_000, "campaign finished")
   // Then the last webhooks: nothing stays `sent` when Meta delivers everything it accepted.
   const settled = await eventually(() => shown(daemon, id), (c) => allFinal(c.counts) && (c.counts?.["sent"] ?? 0) === 0, 30_000, "webhooks applied")
 
@@ -78,10 +80,10 @@ const story = (provider: Provider, CONTACTS: number) => async () => {
   expect((await daemon.exited).code).toBe(0)
 }
 
-it("a 5,000-contact campaign with faults finishes with every contact in its right final state", story("meta", 5_000), 180_000)
+it("a 5,000-contact campaign with faults finishes with every contact in its right final state", story("meta", 5_000), 300_000)
 
 // 1,000 contacts keep CI short; E2E_360DIALOG_CONTACTS=5000 runs the full-size story (about a minute).
 const DIALOG360_CONTACTS = Number(process.env["E2E_360DIALOG_CONTACTS"] ?? 1_000)
 
 it(`the same campaign through a 360dialog account (${DIALOG360_CONTACTS.toLocaleString("en")} contacts) finishes the same way`,
-  story("360dialog", DIALOG360_CONTACTS), 180_000)
+  story("360dialog", DIALOG360_CONTACTS), 300_000)

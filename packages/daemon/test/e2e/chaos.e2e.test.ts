@@ -22,7 +22,8 @@ it("kills, PostgreSQL restarts, a template pause and faults: nothing lost, no li
     mps: 200,
     // The leases of the last kill take a minute (the shortest lease allowed) to expire: kill early in the sending.
     killsUntil: 0.2,
-    budgetMs: 165_000,
+    // A hang catcher: 87–160 s is usual; a CI machine busy with the other end-to-end files once needed a little more.
+    budgetMs: 200_000,
     log: (l) => log.push(l)
   })).pipe(Effect.catch((failed) => Effect.die(new Error(`${failed.message}\n${log.join("\n")}`)))))
   console.info(line(report))
@@ -36,4 +37,4 @@ it("kills, PostgreSQL restarts, a template pause and faults: nothing lost, no li
   expect(report.rejectionsByCode["130429"]).toBeGreaterThan(0)
   expect(report.rejectionsByCode["131009"]).toBeGreaterThan(0)
   expect(report.rejectionsByCode["132015"]).toBeGreaterThan(0)
-}, 175_000)
+}, 210_000)

@@ -36,5 +36,7 @@ it("kills, PostgreSQL restarts, a template pause and faults: nothing lost, no li
   // The faults really happened.
   expect(report.rejectionsByCode["130429"]).toBeGreaterThan(0)
   expect(report.rejectionsByCode["131009"]).toBeGreaterThan(0)
-  expect(report.rejectionsByCode["132015"]).toBeGreaterThan(0)
+  // The template pause paused the campaign. Whether a send met the paused template first (132015) or the template
+  // webhook reached the daemon before any send did is a race that a loaded machine decides either way.
+  expect(report.templatePause.pausedMs).not.toBeNull()
 }, 210_000)

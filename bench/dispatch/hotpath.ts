@@ -5,7 +5,8 @@
  * Nothing waits for a slot (the account's rate is far above what one process sends), so the figures are CPU
  * time per message of this process — the server's thread is not counted.
  *
- *   npx node bench/dispatch/hotpath.ts [--contacts 20000] [--rounds-of 500] [--only dispatcher|adapter|both]
+ *   npx node bench/dispatch/hotpath.ts [--contacts 20000] [--rounds-of 500] [--only dispatcher|adapter|both] [--mps 100000]
+ *   (--mps: the account's rate; a low one makes sends wait for their slots, to see what the waiting costs)
  */
 import { createServer } from "node:http"
 import { parseArgs } from "node:util"
